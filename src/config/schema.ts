@@ -1,0 +1,84 @@
+/**
+ * The gateway's configuration: one zod schema, the single source of truth for its shape, its
+ * defaults and its documentation (docs/CONFIG.md mirrors it).
+ */
+import { z } from 'zod';
+import { isValidTimeZone } from '../orders/time.js';
+
+/** A secret: given inline, or read from an environment variable or a file when the config loads. */
+export const SecretSourceSchema = z.union([
+  z.string(),
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+export type SecretSource = z.infer<typeof SecretSourceSchema>;
+
+export const DialectNameSchema = z.enum(['ticker-service']);
+export type DialectName = z.infer<typeof DialectNameSchema>;
+
+const accountId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-", at most 64 characters');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const wsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' });
+
+export const AccountConfigSchema = z
+  .object({
+    id: accountId,
+    dialect: DialectNameSchema.default('ticker-service'),
+    ws_url: wsUrl,
+    rest_url: httpUrl,
+    credentials: z.record(z.string(), SecretSourceSchema).default({}),
+    time_zone: z
+      .string()
+      .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Kolkata')
+      .optional(),
+  })
+  .strict();
+
+const ms = (def: number, min = 1) => z.number().int().min(min).default(def);
+
+export const ConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8009),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    log_pretty: z.boolean().default(false),
+    upstream: z
+      .object({
+        heartbeat_ms: ms(30_000, 10),
+        handshake_timeout_ms: ms(10_000, 10),
+        rest_timeout_ms: ms(10_000, 10),
+        backoff_min_ms: ms(1_000),
+        backoff_max_ms: ms(60_000),
+      })
+      .strict()
+      .default({
+        heartbeat_ms: 30_000,
+        handshake_timeout_ms: 10_000,
+        rest_timeout_ms: 10_000,
+        backoff_min_ms: 1_000,
+        backoff_max_ms: 60_000,
+      })
+      .refine((u) => u.backoff_max_ms >= u.backoff_min_ms, {
+        message: 'backoff_max_ms must be at least backoff_min_ms',
+        path: ['backoff_max_ms'],
+      }),
+    downstream: z
+      .object({
+        heartbeat_ms: ms(30_000, 10),
+        history_size: z.number().int().min(0).max(1_000_000).default(1_000),
+        client_buffer_limit_bytes: z.number().int().min(1024).default(1_048_576),
+      })
+      .strict()
+      .default({ heartbeat_ms: 30_000, history_size: 1_000, client_buffer_limit_bytes: 1_048_576 }),
+    accounts: z
+      .array(AccountConfigSchema)
+      .min(1, 'at least one account is needed')
+      .refine((a) => new Set(a.map((x) => x.id)).size === a.length, 'account ids must be unique'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type AccountConfig = z.infer<typeof AccountConfigSchema>;

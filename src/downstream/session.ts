@@ -1,0 +1,165 @@
+/**
+ * One frontend connection: its subscriptions, its protocol messages and its send path. A session
+ * never skips a message silently: past the buffer limit it is closed with 4008 and the client
+ * resumes from its last seq.
+ */
+import type { WebSocket } from 'ws';
+import type { Hub, Outbound } from '../hub/hub.js';
+import type { Order } from '../orders/model.js';
+import { CloseCode, errorFrame, parseClientMessage } from './protocol.js';
+
+export type StreamKind = 'account' | 'all' | 'message';
+export type DisconnectReason = 'client' | 'heartbeat' | 'slow_consumer' | 'server' | 'protocol';
+
+export interface SessionDeps {
+  id: string;
+  ws: WebSocket;
+  stream: StreamKind;
+  hub: Hub;
+  orders: (accountId: string) => Order[];
+  accounts: ReadonlySet<string>;
+  bufferLimitBytes: number;
+  heartbeatMs: number;
+  onClose(session: Session, reason: DisconnectReason): void;
+}
+
+export interface SubscribeRequest {
+  accountId: string;
+  orderId?: string;
+  sinceSeq?: number;
+  epoch?: string;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly stream: StreamKind;
+  /** Set false by a heartbeat sweep, true again by any sign of life. */
+  alive: boolean;
+  subscribe(req: SubscribeRequest): void;
+  /** Closes with a code; the session ends at once (the close handshake may finish later). */
+  close(code: number, text: string, reason: DisconnectReason): void;
+  terminate(reason: DisconnectReason): void;
+  /** A protocol-level ping; the client's pong marks it alive. */
+  ping(): void;
+}
+
+export function createSession(deps: SessionDeps): Session {
+  const { ws, hub } = deps;
+  /** Per subscribed account: its hub unsubscribe, and the order ids it's limited to (null: all). */
+  const subs = new Map<string, { off: () => void; only: Set<string> | null }>();
+  let closing = false;
+  let protocolError = false;
+
+  /** Ends the session once: no more sends, out of the hub, reported to the registry. */
+  const finish = (reason: DisconnectReason) => {
+    if (closing) return false;
+    closing = true;
+    for (const s of subs.values()) s.off();
+    subs.clear();
+    deps.onClose(session, reason);
+    return true;
+  };
+
+  const sendText = (text: string): void => {
+    if (closing) return;
+    if (ws.bufferedAmount > deps.bufferLimitBytes) {
+      session.close(CloseCode.slowConsumer, 'slow consumer: send buffer over limit', 'slow_consumer');
+      return;
+    }
+    ws.send(text);
+  };
+
+  const subscriberFor = (accountId: string) => ({
+    deliver(m: Outbound) {
+      const only = subs.get(accountId)?.only;
+      if (only && m.orderId !== null && !only.has(m.orderId)) return;
+      sendText(m.text);
+    },
+  });
+
+  const session: Session = {
+    id: deps.id,
+    stream: deps.stream,
+    alive: true,
+    subscribe({ accountId, orderId, sinceSeq, epoch }) {
+      if (!deps.accounts.has(accountId)) {
+        sendText(errorFrame('unknown_account', `no account ${JSON.stringify(accountId)}`));
+        return;
+      }
+      const existing = subs.get(accountId);
+      if (!existing) {
+        subs.set(accountId, {
+          off: hub.subscribe(accountId, subscriberFor(accountId)),
+          only: orderId ? new Set([orderId]) : null,
+        });
+      } else if (existing.only) {
+        if (orderId) existing.only.add(orderId);
+        else existing.only = null;
+      }
+      const wanted = (id: string | null) => !orderId || id === null || id === orderId;
+      const replay =
+        sinceSeq === undefined ? ({ recovered: false } as const) : hub.replay(accountId, sinceSeq, epoch);
+      const seq = hub.seq(accountId);
+      sendText(
+        JSON.stringify({ type: 'subscribed', account_id: accountId, seq, recovered: replay.recovered }),
+      );
+      if (replay.recovered) {
+        for (const m of replay.messages) if (wanted(m.orderId)) sendText(m.text);
+        return;
+      }
+      const orders = deps.orders(accountId).filter((o) => wanted(o.order_id));
+      sendText(JSON.stringify({ type: 'snapshot', account_id: accountId, seq, orders }));
+    },
+    close(code, text, reason) {
+      if (finish(reason)) ws.close(code, text);
+    },
+    terminate(reason) {
+      finish(reason);
+      ws.terminate();
+    },
+    ping() {
+      if (!closing) ws.ping();
+    },
+  };
+
+  const onText = (text: string) => {
+    if (text === 'ping') return sendText('pong');
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) return sendText(parsed.error);
+    const m = parsed.message;
+    if (m.action === 'unsubscribe') {
+      subs.get(m.account_id)?.off();
+      subs.delete(m.account_id);
+      return sendText(JSON.stringify({ type: 'unsubscribed', account_id: m.account_id }));
+    }
+    session.subscribe({
+      accountId: m.account_id,
+      orderId: m.order_id,
+      sinceSeq: m.since_seq,
+      epoch: m.epoch,
+    });
+  };
+
+  ws.on('message', (data, isBinary) => {
+    session.alive = true;
+    if (isBinary) return sendText(errorFrame('invalid_message', 'binary frames are not accepted'));
+    onText((data as Buffer).toString('utf8'));
+  });
+  ws.on('pong', () => {
+    session.alive = true;
+  });
+  ws.on('error', () => {
+    // A protocol error (an oversized or invalid frame): ws closes the socket itself (1009, 1002).
+    protocolError = true;
+  });
+  ws.on('close', () => finish(protocolError ? 'protocol' : 'client'));
+  sendText(
+    JSON.stringify({
+      type: 'connected',
+      session_id: deps.id,
+      epoch: hub.epoch,
+      heartbeat_ms: deps.heartbeatMs,
+    }),
+  );
+  return session;
+}

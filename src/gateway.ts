@@ -1,0 +1,144 @@
+/**
+ * The gateway assembled: per-account links feeding the order book and the hub, the downstream
+ * WebSocket server and the HTTP app on one port. main.ts builds it from config; tests build it
+ * in-process with their own clock and randomness.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Agent } from 'undici';
+import { createApp } from './app.js';
+import type { AccountConfig, Config } from './config/schema.js';
+import { createDownstream } from './downstream/server.js';
+import { createHub } from './hub/hub.js';
+import { createOrderBook } from './orders/state.js';
+import { dialectFor } from './upstream/dialects/index.js';
+import { createLink, type Link } from './upstream/link.js';
+import { createRestClient } from './upstream/rest.js';
+import { type Clock, systemClock } from './util/clock.js';
+import { type Logger, silentLogger } from './util/log.js';
+import type { Random } from './util/rng.js';
+
+export interface GatewayDeps {
+  config: Config;
+  /** Resolved credentials of an account (secrets never travel inside Config). */
+  credentials(account: AccountConfig): Record<string, string>;
+  clock?: Clock;
+  random?: Random;
+  log?: Logger;
+  newId?: () => string;
+}
+
+export interface Gateway {
+  readonly app: ReturnType<typeof createApp>;
+  readonly links: ReadonlyMap<string, Link>;
+  /** Starts listening and connecting upstream; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, closes clients with 1001 and upstream links, and frees the port. */
+  stop(): Promise<void>;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? silentLogger;
+  const accountIds = config.accounts.map((a) => a.id);
+  const book = createOrderBook();
+  const hub = createHub({
+    epoch: randomBytes(4).toString('hex'),
+    historySize: config.downstream.history_size,
+    now: clock.now,
+  });
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  const rest = createRestClient({ dispatcher, timeoutMs: config.upstream.rest_timeout_ms });
+
+  const links = new Map<string, Link>();
+  for (const a of config.accounts) {
+    const dialect = dialectFor(a.dialect);
+    const link = createLink({
+      account: {
+        id: a.id,
+        wsUrl: a.ws_url,
+        restUrl: a.rest_url,
+        credentials: deps.credentials(a),
+        timeZone: a.time_zone ?? dialect.defaultTimeZone,
+      },
+      dialect,
+      rest,
+      clock,
+      random: deps.random ?? Math.random,
+      log,
+      settings: {
+        heartbeatMs: config.upstream.heartbeat_ms,
+        handshakeTimeoutMs: config.upstream.handshake_timeout_ms,
+        backoffMinMs: config.upstream.backoff_min_ms,
+        backoffMaxMs: config.upstream.backoff_max_ms,
+      },
+      onOrder(order, receivedAt) {
+        const verdict = book.apply(order);
+        if (verdict.accept) hub.publish(order, receivedAt);
+        else log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
+      },
+      onState({ accountId, to, at }) {
+        hub.publishStatus({ account_id: accountId, state: to, since: new Date(at).toISOString() });
+      },
+    });
+    links.set(a.id, link);
+  }
+
+  const downstream = createDownstream({
+    hub,
+    orders: book.list,
+    accounts: accountIds,
+    clock,
+    log,
+    newId: deps.newId ?? randomUUID,
+    settings: {
+      heartbeatMs: config.downstream.heartbeat_ms,
+      bufferLimitBytes: config.downstream.client_buffer_limit_bytes,
+      maxPayloadBytes: 16 * 1024,
+    },
+  });
+
+  const app = createApp({
+    accounts: accountIds,
+    linkStatuses: () => [...links.values()].map((l) => l.status()),
+    clientCounts: downstream.clientCounts,
+    orders: book.list,
+    order: book.get,
+    log,
+  });
+
+  let server: ReturnType<typeof serve> | undefined;
+
+  return {
+    app,
+    links,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const s = serve(
+          { fetch: app.fetch, port: config.port, hostname: config.host },
+          (info: AddressInfo) => {
+            for (const l of links.values()) l.start();
+            resolve({ host: info.address, port: info.port });
+          },
+        );
+        s.on('error', reject);
+        s.on('upgrade', (req, socket, head) => {
+          if (downstream.handleUpgrade(req, socket, head)) return;
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        });
+        server = s;
+      });
+    },
+    async stop() {
+      const s = server;
+      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+      await downstream.close();
+      await Promise.all([...links.values()].map((l) => l.stop()));
+      if (s && 'closeAllConnections' in s) s.closeAllConnections();
+      await closed;
+      await dispatcher.close();
+    },
+  };
+}

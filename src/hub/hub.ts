@@ -1,0 +1,122 @@
+/**
+ * The hub: per-account sequence numbers, bounded history and fan-out of serialized messages to
+ * subscribers. No sockets in here: a subscriber is anything with deliver(). Each update is
+ * serialized once, whatever the number of subscribers (DESIGN.md "Downstream WebSocket API").
+ */
+import type { Order } from '../orders/model.js';
+import { createRing, type Ring } from './history.js';
+
+/** A message ready to go out: the same object reaches every subscriber of its account. */
+export interface Outbound {
+  readonly accountId: string;
+  /** The order it concerns, or null for account-level frames such as upstream_status. */
+  readonly orderId: string | null;
+  /** Per-account sequence number; 0 for frames outside the sequence. */
+  readonly seq: number;
+  /** The JSON text of the frame. */
+  readonly text: string;
+  /** Gateway receive time of the upstream frame, ms; 0 when not an upstream update. */
+  readonly receivedAt: number;
+  /** Scratch space for the transport to cache what it builds from `text` once. */
+  wire?: unknown;
+}
+
+export interface Subscriber {
+  deliver(message: Outbound): void;
+}
+
+export type UpstreamStatusFrame = {
+  account_id: string;
+  state: string;
+  since: string;
+};
+
+export type Replay = { recovered: true; messages: Outbound[] } | { recovered: false };
+
+export interface Hub {
+  readonly epoch: string;
+  /** Assigns the next seq, serializes once, records history and fans out. */
+  publish(order: Order, receivedAt: number): Outbound;
+  /** Fans out an upstream_status frame to the account's subscribers (not sequenced). */
+  publishStatus(status: UpstreamStatusFrame): void;
+  /** Adds a subscriber to an account; returns its unsubscribe. */
+  subscribe(accountId: string, subscriber: Subscriber): () => void;
+  /** The account's latest seq (0 before any update). */
+  seq(accountId: string): number;
+  /** Messages after `sinceSeq` when history still holds all of them and the epoch matches. */
+  replay(accountId: string, sinceSeq: number, epoch: string | undefined): Replay;
+  subscriberCount(accountId: string): number;
+}
+
+interface Channel {
+  seq: number;
+  history: Ring<Outbound>;
+  subscribers: Set<Subscriber>;
+}
+
+export function createHub(deps: { epoch: string; historySize: number; now: () => number }): Hub {
+  const channels = new Map<string, Channel>();
+  const channel = (accountId: string): Channel => {
+    let c = channels.get(accountId);
+    if (!c) {
+      c = { seq: 0, history: createRing(deps.historySize), subscribers: new Set() };
+      channels.set(accountId, c);
+    }
+    return c;
+  };
+  const fanOut = (c: Channel, message: Outbound) => {
+    for (const s of c.subscribers) s.deliver(message);
+  };
+
+  return {
+    epoch: deps.epoch,
+    publish(order, receivedAt) {
+      const c = channel(order.account_id);
+      const seq = ++c.seq;
+      const text = JSON.stringify({
+        type: 'order_update',
+        account_id: order.account_id,
+        seq,
+        epoch: deps.epoch,
+        data: order,
+        timestamp: new Date(receivedAt).toISOString(),
+      });
+      const message: Outbound = {
+        accountId: order.account_id,
+        orderId: order.order_id,
+        seq,
+        text,
+        receivedAt,
+      };
+      c.history.push(message);
+      fanOut(c, message);
+      return message;
+    },
+    publishStatus(status) {
+      const text = JSON.stringify({ type: 'upstream_status', ...status });
+      fanOut(channel(status.account_id), {
+        accountId: status.account_id,
+        orderId: null,
+        seq: 0,
+        text,
+        receivedAt: 0,
+      });
+    },
+    subscribe(accountId, subscriber) {
+      const c = channel(accountId);
+      c.subscribers.add(subscriber);
+      return () => {
+        c.subscribers.delete(subscriber);
+      };
+    },
+    seq: (accountId) => channel(accountId).seq,
+    replay(accountId, sinceSeq, epoch) {
+      const c = channel(accountId);
+      if (epoch !== deps.epoch || sinceSeq > c.seq || sinceSeq < 0) return { recovered: false };
+      if (sinceSeq === c.seq) return { recovered: true, messages: [] };
+      const messages = c.history.after(sinceSeq);
+      return messages ? { recovered: true, messages } : { recovered: false };
+    },
+    subscriberCount: (accountId) => channel(accountId).subscribers.size,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Broker timestamps to ISO 8601 UTC. Kite's timestamps carry no zone: they are exchange local
+ * time (DESIGN.md "Time zones"), converted here with the account's IANA time zone.
+ */
+
+const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/;
+const localForm = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The zone's offset from UTC, in ms, at the instant utcMs. */
+function offsetAt(utcMs: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(utcMs)) parts[p.type] = Number(p.value);
+  const asUtc = Date.UTC(
+    parts.year ?? 0,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** True when the IANA zone name is one this runtime knows. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Converts a broker timestamp to ISO 8601 UTC. A string with a zone or offset is taken as is; a
+ * zoneless "YYYY-MM-DD HH:MM:SS" is read as local time in `timeZone`. Returns null when the
+ * input is absent or unreadable.
+ */
+export function toIsoUtc(value: unknown, timeZone: string): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const s = value.trim();
+  if (zoned.test(s)) {
+    const ms = Date.parse(s);
+    return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  }
+  const m = localForm.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, se, frac] = m;
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
+  const ms = frac ? Math.round(Number(frac) * 1000) : 0;
+  // Two passes settle the offset across a DST change (the first guess may sit on the wrong side).
+  let utc = wall - offsetAt(wall, timeZone);
+  utc = wall - offsetAt(utc, timeZone);
+  return new Date(utc + ms).toISOString();
+}

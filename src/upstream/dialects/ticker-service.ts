@@ -1,0 +1,84 @@
+/**
+ * The `ticker-service` dialect (DESIGN.md "Upstream"), the default and what the bundled
+ * simulator speaks: JSON text frames `{"type":"order_update","account_id","data","timestamp"}`,
+ * a text `ping`/`pong` heartbeat, and a REST snapshot at /advanced/orders/{account}.
+ */
+import { z } from 'zod';
+import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
+import { GatewayError } from '../../util/errors.js';
+import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
+
+const FrameSchema = z.object({
+  type: z.literal('order_update'),
+  account_id: z.string(),
+  data: KiteOrderSchema,
+  timestamp: z.string().optional(),
+});
+
+const SnapshotSchema = z.object({ orders: z.array(z.unknown()) });
+
+function authHeaders(account: DialectAccount): Record<string, string> {
+  const h: Record<string, string> = {};
+  const { token, api_key: apiKey } = account.credentials;
+  if (token) h.authorization = `Bearer ${token}`;
+  if (apiKey) h['x-api-key'] = apiKey;
+  return h;
+}
+
+function firstIssue(error: z.ZodError): string {
+  const i = error.issues[0];
+  return i ? `${i.path.join('.') || '(frame)'}: ${i.message}` : 'invalid frame';
+}
+
+export const tickerService: Dialect = {
+  name: 'ticker-service',
+  defaultTimeZone: 'UTC',
+  ping: { kind: 'text', text: 'ping' },
+
+  connectRequest(account) {
+    const base = account.wsUrl.replace(/\/+$/, '');
+    return {
+      url: `${base}/advanced/ws/orders/${encodeURIComponent(account.id)}`,
+      headers: authHeaders(account),
+    };
+  },
+
+  onOpen: () => true,
+
+  parse(data, isBinary, ctx): UpstreamEvent[] {
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    if (text === 'pong') return [{ kind: 'heartbeat' }];
+    if (isBinary) return [{ kind: 'invalid', reason: 'binary frame' }];
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return [{ kind: 'invalid', reason: 'not JSON' }];
+    }
+    const frame = FrameSchema.safeParse(json);
+    if (!frame.success) return [{ kind: 'invalid', reason: firstIssue(frame.error) }];
+    if (frame.data.account_id !== ctx.accountId) {
+      return [{ kind: 'invalid', reason: `frame for another account: ${frame.data.account_id}` }];
+    }
+    return [{ kind: 'update', order: fromKiteOrder(frame.data.data, ctx) }];
+  },
+
+  async fetchSnapshot(rest, account, ctx) {
+    const base = account.restUrl.replace(/\/+$/, '');
+    const url = `${base}/advanced/orders/${encodeURIComponent(account.id)}`;
+    const res = await rest.call('GET', url, { headers: authHeaders(account) });
+    if (res.status === 401 || res.status === 403) {
+      throw new GatewayError('unauthorized', `snapshot refused with ${res.status}`);
+    }
+    if (res.status !== 200) throw new GatewayError('upstream_error', `snapshot answered ${res.status}`);
+    const body = SnapshotSchema.safeParse(res.body);
+    if (!body.success) throw new GatewayError('upstream_error', 'snapshot body is not {"orders":[...]}');
+    const orders = [];
+    for (const raw of body.data.orders) {
+      const o = KiteOrderSchema.safeParse(raw);
+      if (!o.success) throw new GatewayError('upstream_error', `snapshot order: ${firstIssue(o.error)}`);
+      orders.push(fromKiteOrder(o.data, ctx));
+    }
+    return orders;
+  },
+};

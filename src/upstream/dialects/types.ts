@@ -1,0 +1,45 @@
+/**
+ * What a broker dialect is: how to connect, how to read a frame, how to fetch the book
+ * (DESIGN.md "Upstream"). Dialects are pure adapters; the link owns sockets, timers and state.
+ */
+import type { NormalizeContext } from '../../orders/kite-vocabulary.js';
+import type { Order } from '../../orders/model.js';
+import type { RestClient } from '../rest.js';
+
+/** One thing a frame said. A frame yields zero or more of these. */
+export type UpstreamEvent =
+  | { kind: 'update'; order: Order }
+  /** A pong or a broker heartbeat: proof of life, nothing else. */
+  | { kind: 'heartbeat' }
+  /** Handshake or informational control frame; `ready` marks the end of the handshake. */
+  | { kind: 'control'; ready?: boolean; message?: string }
+  | { kind: 'auth_failed'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+/** An account as a dialect sees it: endpoints, resolved credentials and time zone. */
+export interface DialectAccount {
+  id: string;
+  wsUrl: string;
+  restUrl: string;
+  credentials: Readonly<Record<string, string>>;
+  timeZone: string;
+}
+
+export interface Dialect {
+  readonly name: string;
+  /** Time zone for zoneless broker timestamps when the account sets none. */
+  readonly defaultTimeZone: string;
+  /** How the link proves the socket alive: a text frame, or WebSocket protocol pings. */
+  readonly ping: { kind: 'text'; text: string } | { kind: 'protocol' };
+  /** The upgrade request: URL and headers (credentials go here, never in logs). */
+  connectRequest(account: DialectAccount): { url: string; headers: Record<string, string> };
+  /**
+   * Called when the socket opens, with a way to send text. Returns true when the link is live at
+   * once, false when it must wait for a `control` event with `ready`.
+   */
+  onOpen(account: DialectAccount, send: (text: string) => void): boolean;
+  /** Reads one WebSocket message. Never throws: what it can't read is an `invalid` event. */
+  parse(data: Buffer | string, isBinary: boolean, ctx: NormalizeContext): UpstreamEvent[];
+  /** Fetches the broker's order book, normalized. Throws GatewayError when it can't. */
+  fetchSnapshot(rest: RestClient, account: DialectAccount, ctx: NormalizeContext): Promise<Order[]>;
+}

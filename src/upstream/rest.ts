@@ -1,0 +1,61 @@
+/**
+ * The upstream REST client: undici with a dispatcher per link (never a global one, STYLE.md
+ * habit 2) and a deadline on every call. Errors carry the status, never the request's headers.
+ */
+import { type Dispatcher, request } from 'undici';
+import { GatewayError } from '../util/errors.js';
+
+export interface RestClient {
+  /** Sends a request and parses a JSON answer. Rejects with GatewayError on transport errors. */
+  call(method: Dispatcher.HttpMethod, url: string, opts?: CallOptions): Promise<RestResponse>;
+}
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface RestResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Strips the query string, where brokers such as Kite carry credentials, from a URL for messages. */
+export function safeUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q >= 0 ? `${url.slice(0, q)}?…` : url;
+}
+
+export function createRestClient(deps: { dispatcher: Dispatcher; timeoutMs: number }): RestClient {
+  return {
+    async call(method, url, opts = {}) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method,
+          dispatcher: deps.dispatcher,
+          headers: opts.headers,
+          body: opts.body,
+          headersTimeout: deps.timeoutMs,
+          bodyTimeout: deps.timeoutMs,
+          signal: AbortSignal.timeout(deps.timeoutMs),
+        });
+      } catch (cause) {
+        const code = (cause as { code?: string }).code ?? (cause as Error).name;
+        throw new GatewayError('upstream_unavailable', `${method} ${safeUrl(url)} failed: ${code}`, {
+          cause,
+        });
+      }
+      const text = await res.body.text();
+      let body: unknown = text;
+      if (text !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // Not JSON: keep the text for the caller to judge.
+        }
+      }
+      return { status: res.statusCode, body };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createRing } from '../src/hub/history.js';
+import { parseNumber, subtract } from '../src/orders/decimal.js';
+import { toIsoUtc } from '../src/orders/time.js';
+import { backoff } from '../src/upstream/backoff.js';
+
+describe('backoff', () => {
+  it('grows exponentially from the floor and never passes the cap', () => {
+    expect(backoff(0, 1000, 60_000, 0)).toBe(1000);
+    expect(backoff(0, 1000, 60_000, 0.999_999)).toBe(2000);
+    expect(backoff(3, 1000, 60_000, 0.999_999)).toBe(16_000);
+    expect(backoff(10, 1000, 60_000, 0.999_999)).toBe(60_000);
+    expect(backoff(1000, 1000, 60_000, 0.5)).toBe(30_500);
+  });
+  it('jitters every attempt: the same attempt spreads over its whole window', () => {
+    const delays = [0, 0.25, 0.5, 0.75].map((r) => backoff(5, 1000, 60_000, r));
+    expect(new Set(delays).size).toBe(4);
+    expect(Math.min(...delays)).toBe(1000);
+  });
+});
+
+describe('decimal', () => {
+  it.each([
+    [0.015, 0.005, 0.01],
+    [10, 4, 6],
+    [1.1, 0.2, 0.9],
+    [0.3, 0.1, 0.2],
+    [100, 0.0001, 99.9999],
+  ])('%d - %d = %d', (a, b, out) => {
+    expect(subtract(a, b)).toBe(out);
+  });
+  it.each([
+    ['0.0123', 0.0123],
+    [5, 5],
+    ['', null],
+    ['abc', null],
+    [null, null],
+    [undefined, null],
+    [Number.NaN, null],
+  ])('parseNumber(%j) = %j', (input, out) => {
+    expect(parseNumber(input)).toBe(out);
+  });
+});
+
+describe('toIsoUtc', () => {
+  it.each([
+    ['2021-05-19 14:35:50', 'Asia/Kolkata', '2021-05-19T09:05:50.000Z'],
+    ['2026-11-22T09:15:00.123Z', 'Asia/Kolkata', '2026-11-22T09:15:00.123Z'],
+    ['2026-11-22T09:15:00+05:30', 'UTC', '2026-11-22T03:45:00.000Z'],
+    ['2026-03-08 03:30:00', 'America/New_York', '2026-03-08T07:30:00.000Z'],
+    ['2026-07-01 12:00:00', 'America/New_York', '2026-07-01T16:00:00.000Z'],
+    ['not a time', 'UTC', null],
+    ['', 'UTC', null],
+  ])('%s in %s', (input, zone, out) => {
+    expect(toIsoUtc(input, zone)).toBe(out);
+  });
+});
+
+describe('history ring', () => {
+  const ring = createRing<{ seq: number }>(3);
+  for (let seq = 1; seq <= 5; seq++) ring.push({ seq });
+  it('returns what follows since, gap-free', () => {
+    expect(ring.after(2)?.map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(ring.after(4)?.map((m) => m.seq)).toEqual([5]);
+  });
+  it('refuses when history no longer reaches back', () => {
+    expect(ring.after(1)).toBeNull();
+    expect(ring.after(0)).toBeNull();
+  });
+  it('a zero-capacity ring recovers nothing', () => {
+    const empty = createRing<{ seq: number }>(0);
+    empty.push({ seq: 1 });
+    expect(empty.after(0)).toBeNull();
+  });
+});
