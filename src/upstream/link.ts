@@ -168,7 +168,7 @@ export function createLink(deps: LinkDeps): Link {
   }
 
   function handle(event: UpstreamEvent, receivedAt: number): void {
-    deps.onFrame?.(event.kind === 'auth_failed' ? 'control' : event.kind);
+    deps.onFrame?.(event.kind === 'auth_failed' || event.kind === 'reply' ? 'control' : event.kind);
     switch (event.kind) {
       case 'update':
         if (!resyncBuffer) deps.onOrder(event.order, receivedAt, 'live');
@@ -181,6 +181,9 @@ export function createLink(deps: LinkDeps): Link {
           handshakeTimer = undefined;
           void resync(gen);
         }
+        return;
+      case 'reply':
+        socket?.send(event.text);
         return;
       case 'auth_failed':
         authRejected = true;

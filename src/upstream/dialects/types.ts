@@ -13,6 +13,8 @@ export type UpstreamEvent =
   | { kind: 'heartbeat' }
   /** Handshake or informational control frame; `ready` marks the end of the handshake. */
   | { kind: 'control'; ready?: boolean; message?: string }
+  /** Handshake step: text the link must send back now (such as Alpaca's listen after auth). */
+  | { kind: 'reply'; text: string }
   | { kind: 'auth_failed'; reason: string }
   | { kind: 'invalid'; reason: string };
 
