@@ -1,58 +1,108 @@
 /**
- * A manual clock implementing Clock: time moves only when a test calls advance(), which fires
- * due timers in time order (intervals re-arm), so backoff and heartbeats run without sleeping.
+ * A manual Clock for tests (STYLE.md habit 1): time moves only when the test says so, and due
+ * timers fire in order of due time, then of scheduling, with `now()` set to each timer's due time.
  */
 import type { Clock, TimerHandle } from '../../src/util/clock.js';
 
 interface Timer {
-  id: number;
-  at: number;
+  /** Tie-break among timers due at once: scheduling order (renewed when an interval re-arms). */
+  seq: number;
+  due: number;
   fn: () => void;
+  /** Repeat period for intervals, null for timeouts. */
   every: number | null;
 }
 
 export interface FakeClock extends Clock {
-  /** Moves time forward by ms, firing every timer that falls due on the way, in order. */
+  /** Moves time forward by ms, firing every timer that falls due on the way (and those they schedule). */
   advance(ms: number): void;
-  /** How many timers are armed. */
+  /** Like advance, but lets promises and I/O callbacks run after each timer fires. */
+  advanceAsync(ms: number): Promise<void>;
+  /** Moves time to the next due timer and fires it; returns false when none is pending. */
+  next(): boolean;
+  /** Fires timers until none is left, at most `limit` of them (intervals would run forever). */
+  runAll(limit?: number): number;
+  /** How many timers are pending. */
   pending(): number;
 }
 
+/** A manual clock starting at startMs (ms since the epoch). */
 export function createFakeClock(startMs = 0): FakeClock {
   let now = startMs;
-  let nextId = 1;
-  const timers = new Map<number, Timer>();
-  const add = (fn: () => void, ms: number, every: number | null): TimerHandle => {
-    const id = nextId++;
-    timers.set(id, { id, at: now + Math.max(0, ms), fn, every });
-    return { id } as unknown as TimerHandle;
-  };
-  const remove = (h: TimerHandle | undefined) => {
-    if (h) timers.delete((h as unknown as { id: number }).id);
-  };
-  const due = (until: number): Timer | undefined => {
-    let first: Timer | undefined;
-    for (const t of timers.values()) {
-      if (t.at <= until && (!first || t.at < first.at || (t.at === first.at && t.id < first.id))) first = t;
+  let nextSeq = 1;
+  /** Keyed by the handle given out, so clearing works however often an interval re-arms. */
+  const timers = new Map<TimerHandle, Timer>();
+
+  function schedule(fn: () => void, ms: number, every: number | null): TimerHandle {
+    const handle: TimerHandle = {};
+    timers.set(handle, { seq: nextSeq++, due: now + Math.max(0, ms), fn, every });
+    return handle;
+  }
+
+  function clear(handle: TimerHandle | undefined): void {
+    if (handle) timers.delete(handle);
+  }
+
+  /** The earliest pending timer due at or before `limit`, ties broken by scheduling order. */
+  function earliest(limit: number): [TimerHandle, Timer] | undefined {
+    let best: [TimerHandle, Timer] | undefined;
+    for (const entry of timers) {
+      const t = entry[1];
+      if (t.due > limit) continue;
+      if (!best || t.due < best[1].due || (t.due === best[1].due && t.seq < best[1].seq)) best = entry;
     }
-    return first;
-  };
-  return {
+    return best;
+  }
+
+  function fire([handle, t]: [TimerHandle, Timer]): void {
+    now = Math.max(now, t.due);
+    if (t.every === null) {
+      timers.delete(handle);
+    } else {
+      // Re-armed behind the timers already set for that instant, as Node's timer lists do.
+      t.due += t.every;
+      t.seq = nextSeq++;
+    }
+    t.fn();
+  }
+
+  const clock: FakeClock = {
     now: () => now,
-    setTimeout: (fn, ms) => add(fn, ms, null),
-    clearTimeout: remove,
-    setInterval: (fn, ms) => add(fn, ms, Math.max(1, ms)),
-    clearInterval: remove,
+    setTimeout: (fn, ms) => schedule(fn, ms, null),
+    clearTimeout: clear,
+    // A zero or negative period would never let time move on: clamp it to 1 ms.
+    setInterval: (fn, ms) => schedule(fn, Math.max(1, ms), Math.max(1, ms)),
+    clearInterval: clear,
+
     advance(ms) {
-      const until = now + ms;
-      for (let t = due(until); t; t = due(until)) {
-        now = t.at;
-        if (t.every === null) timers.delete(t.id);
-        else t.at += t.every;
-        t.fn();
-      }
-      now = until;
+      const target = now + Math.max(0, ms);
+      for (let t = earliest(target); t; t = earliest(target)) fire(t);
+      now = target;
     },
+
+    async advanceAsync(ms) {
+      const target = now + Math.max(0, ms);
+      for (let t = earliest(target); t; t = earliest(target)) {
+        fire(t);
+        await new Promise((r) => setImmediate(r));
+      }
+      now = target;
+    },
+
+    next() {
+      const t = earliest(Number.POSITIVE_INFINITY);
+      if (!t) return false;
+      fire(t);
+      return true;
+    },
+
+    runAll(limit = 10_000) {
+      let fired = 0;
+      while (fired < limit && clock.next()) fired++;
+      return fired;
+    },
+
     pending: () => timers.size,
   };
+  return clock;
 }

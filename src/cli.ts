@@ -1,0 +1,173 @@
+/**
+ * The `ordergate` command: serve, demo and sim. Parses arguments and prints help; the work is
+ * in main.ts. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, readConfig, serveDemo, serveGateway, serveSim } from './main.js';
+
+type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Spec;
+  help: string[];
+  run(values: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+class UsageError extends Error {}
+
+function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number {
+  const raw = String(values[name]);
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function rateOption(values: Record<string, unknown>): number {
+  const n = Number(values.rate);
+  if (!Number.isFinite(n) || n < 0 || n > 10_000)
+    throw new UsageError('--rate must be a number from 0 to 10000');
+  return n;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'run the gateway',
+    usage: 'ordergate serve --config <file>',
+    options: { config: { type: 'string', default: 'ordergate.config.json' } },
+    help: [
+      '--config <file>   JSON config (default ordergate.config.json); see docs/CONFIG.md.',
+      '                  ORDERGATE_HOST, ORDERGATE_PORT and ORDERGATE_LOG_LEVEL override it.',
+    ],
+    async run(v) {
+      await serveGateway(readConfig(String(v.config)));
+    },
+  },
+  demo: {
+    summary: 'run the simulated broker and the gateway together',
+    usage: 'ordergate demo [--port 8009] [--sim-port 8080] [--rate 5] [--seed 1]',
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8009' },
+      'sim-port': { type: 'string', default: '8080' },
+      rate: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+    },
+    help: [
+      '--host <addr>     address both listen on (default 127.0.0.1)',
+      '--port <n>        gateway port (default 8009)',
+      '--sim-port <n>    simulated broker port (default 8080)',
+      '--rate <n>        new simulated orders per second per account (default 5)',
+      '--seed <n>        seed of the simulation (default 1)',
+      'Accounts: primary and secondary. Prints the URLs to open and a client command.',
+    ],
+    async run(v) {
+      await serveDemo({
+        host: String(v.host),
+        port: intOption(v, 'port', 0, 65535),
+        simPort: intOption(v, 'sim-port', 0, 65535),
+        rate: rateOption(v),
+        seed: intOption(v, 'seed', 0, 2 ** 32 - 1),
+      });
+    },
+  },
+  sim: {
+    summary: 'run the simulated broker alone',
+    usage: 'ordergate sim [--port 8080] [--accounts primary,secondary] [--rate 5] [--seed 1]',
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      accounts: { type: 'string', default: 'primary,secondary' },
+      rate: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+    },
+    help: [
+      '--host <addr>        address to listen on (default 127.0.0.1)',
+      '--port <n>           port for the WS stream, REST and control API (default 8080)',
+      '--accounts <a,b>     account ids (default primary,secondary)',
+      '--rate <n>           new orders per second per account (default 5; 0 for none)',
+      '--seed <n>           seed of the simulation (default 1)',
+      'Speaks the ticker-service dialect. Control API: POST /sim/faults, POST /sim/activity, GET /sim/stats.',
+    ],
+    async run(v) {
+      const accounts = String(v.accounts)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (accounts.length === 0) throw new UsageError('--accounts needs at least one id');
+      await serveSim({
+        host: String(v.host),
+        port: intOption(v, 'port', 0, 65535),
+        accounts,
+        rate: rateOption(v),
+        seed: intOption(v, 'seed', 0, 2 ** 32 - 1),
+      });
+    },
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  return [
+    'ordergate: a broker-proxy gateway for live order updates',
+    '',
+    'Usage: ordergate <command> [options]      ordergate <command> --help',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+function commandHelp(name: string, c: Command): string {
+  return [
+    `ordergate ${name}: ${c.summary}`,
+    '',
+    `Usage: ${c.usage}`,
+    '',
+    ...c.help.map((l) => `  ${l}`),
+  ].join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${mainHelp()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`ordergate: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}\n`);
+    return 2;
+  }
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(`${commandHelp(name, command)}\n`);
+      return 0;
+    }
+    await command.run(values);
+    return -1;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ordergate ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ordergate ${name}: ${(err as Error).message}\n\n${commandHelp(name, command)}\n`);
+      return 2;
+    }
+    process.stderr.write(`ordergate ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+// A long-running command returns -1 and keeps the process alive until a signal stops it.
+const code = await run(process.argv.slice(2));
+if (code >= 0) process.exit(code);

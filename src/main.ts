@@ -1,0 +1,149 @@
+/**
+ * Composition root: reads the config file and the environment (the only module that touches
+ * process.env), builds the gateway or the simulator, serves, and stops cleanly on SIGTERM/SIGINT.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig, resolveCredentials } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createGateway } from './gateway.js';
+import { startSim } from './sim/index.js';
+import { createLogger, type Logger } from './util/log.js';
+
+/** Thrown for a config the gateway refuses; the CLI prints it and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: (err as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** Reads and validates a config file with environment overrides. Throws ConfigError. */
+export function readConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`]);
+  }
+  const result = loadConfig(text, process.env);
+  if (!result.ok) throw new ConfigError(result.errors);
+  return result.config;
+}
+
+/** Starts the gateway for a validated config and runs until a signal stops it. */
+export async function serveGateway(
+  config: Config,
+  log: Logger = createLogger({ level: config.log_level, pretty: config.log_pretty }),
+): Promise<{ port: number }> {
+  const credentials = new Map(
+    config.accounts.map((a) => {
+      try {
+        return [a.id, resolveCredentials(a, process.env, (p) => readFileSync(p, 'utf8'))] as const;
+      } catch (err) {
+        throw new ConfigError([(err as Error).message]);
+      }
+    }),
+  );
+  const gateway = createGateway({ config, credentials: (a) => credentials.get(a.id) ?? {}, log });
+  const { host, port } = await gateway.listen();
+  log.info({ host, port, accounts: config.accounts.map((a) => a.id) }, 'gateway listening');
+  onShutdown(log, gateway.stop);
+  return { port };
+}
+
+export interface SimArgs {
+  host: string;
+  port: number;
+  accounts: string[];
+  rate: number;
+  seed: number;
+}
+
+/** Runs the simulated broker alone until a signal stops it. */
+export async function serveSim(
+  args: SimArgs,
+  log: Logger = createLogger({ level: 'info' }),
+): Promise<{ port: number }> {
+  const sim = await startSim({ ...args, logger: (msg) => log.debug(msg) });
+  log.info(
+    { url: sim.httpUrl, accounts: args.accounts, rate: args.rate, seed: args.seed },
+    'simulated broker listening',
+  );
+  onShutdown(log, sim.close);
+  return { port: sim.port };
+}
+
+export interface DemoArgs {
+  host: string;
+  port: number;
+  simPort: number;
+  rate: number;
+  seed: number;
+}
+
+/** The simulator and the gateway in one process, with accounts primary and secondary. */
+export async function serveDemo(args: DemoArgs): Promise<void> {
+  const log = createLogger({ level: process.env.ORDERGATE_LOG_LEVEL ?? 'info', pretty: true });
+  const accounts = ['primary', 'secondary'];
+  const sim = await startSim({
+    host: args.host,
+    port: args.simPort,
+    accounts,
+    rate: args.rate,
+    seed: args.seed,
+  });
+  const result = loadConfig(
+    JSON.stringify({
+      host: args.host,
+      port: args.port,
+      accounts: accounts.map((id) => ({
+        id,
+        ws_url: sim.wsUrl,
+        rest_url: sim.httpUrl,
+        credentials: { token: 'demo' },
+      })),
+    }),
+    {},
+  );
+  if (!result.ok) throw new ConfigError(result.errors);
+  const gateway = createGateway({ config: result.config, credentials: () => ({ token: 'demo' }), log });
+  const { port } = await gateway.listen();
+  const base = `${args.host}:${port}`;
+  const lines = [
+    '',
+    'ordergate demo is running: a simulated broker feeding the gateway.',
+    `  live orders, account primary:   ws://${base}/ws/orders/primary`,
+    `  every account (admin stream):   ws://${base}/ws/orders`,
+    `  link status:                    http://${base}/ws/status`,
+    `  gateway's order book:           http://${base}/accounts/primary/orders`,
+    `  simulator (faults, activity):   ${sim.httpUrl}/sim/stats`,
+    '',
+    'Watch updates stream in (copy and paste):',
+    `  node -e "new (require('ws'))('ws://${base}/ws/orders/primary').on('message', (m) => console.log(String(m)))"`,
+    'Drop the upstream link and watch it reconnect and resync:',
+    `  curl -X POST ${sim.httpUrl}/sim/faults -H 'content-type: application/json' -d '{"account_id":"primary","kind":"drop"}'`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  onShutdown(log, async () => {
+    await gateway.stop();
+    await sim.close();
+  });
+}
