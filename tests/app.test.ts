@@ -33,7 +33,10 @@ describe('REST', () => {
     expect((await app().request('/ready')).status).toBe(200);
     const notReady = await app(['connected', 'reconnecting']).request('/ready');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ ready: false, links: [{ state: 'connected' }, { state: 'reconnecting' }] });
+    expect(await notReady.json()).toMatchObject({
+      ready: false,
+      links: [{ state: 'connected' }, { state: 'reconnecting' }],
+    });
   });
 
   it('reports links and clients on /ws/status', async () => {

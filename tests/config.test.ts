@@ -19,16 +19,27 @@ describe('loadConfig', () => {
   });
 
   it('applies environment overrides', () => {
-    const r = load({ accounts: [account] }, { ORDERGATE_PORT: '9000', ORDERGATE_HOST: '0.0.0.0', ORDERGATE_LOG_LEVEL: 'debug' });
+    const r = load(
+      { accounts: [account] },
+      { ORDERGATE_PORT: '9000', ORDERGATE_HOST: '0.0.0.0', ORDERGATE_LOG_LEVEL: 'debug' },
+    );
     expect(r.ok && [r.config.port, r.config.host, r.config.log_level]).toEqual([9000, '0.0.0.0', 'debug']);
   });
 
   it.each([
     ['not JSON', '{', '(file): not valid JSON'],
     ['no accounts', { accounts: [] }, 'accounts: at least one account is needed'],
-    ['a bad ws url', { accounts: [{ ...account, ws_url: 'http://x' }] }, 'accounts.0.ws_url: must be a ws:// or wss:// URL'],
+    [
+      'a bad ws url',
+      { accounts: [{ ...account, ws_url: 'http://x' }] },
+      'accounts.0.ws_url: must be a ws:// or wss:// URL',
+    ],
     ['an unknown dialect', { accounts: [{ ...account, dialect: 'fix' }] }, 'accounts.0.dialect'],
-    ['a bad time zone', { accounts: [{ ...account, time_zone: 'Mars/Olympus' }] }, 'accounts.0.time_zone: must be an IANA'],
+    [
+      'a bad time zone',
+      { accounts: [{ ...account, time_zone: 'Mars/Olympus' }] },
+      'accounts.0.time_zone: must be an IANA',
+    ],
     ['duplicate ids', { accounts: [account, account] }, 'accounts: account ids must be unique'],
     ['an unknown key', { accounts: [account], prot: 1 }, '(root): Unrecognized key: "prot"'],
     ['a bad port override', { accounts: [account] }, 'port:', { ORDERGATE_PORT: 'eighty' }],
@@ -37,11 +48,14 @@ describe('loadConfig', () => {
       { accounts: [account], upstream: { backoff_min_ms: 5000, backoff_max_ms: 10 } },
       'upstream.backoff_max_ms: backoff_max_ms must be at least backoff_min_ms',
     ],
-  ])('names the field for %s', (_name, doc, message, env = {}) => {
-    const r = typeof doc === 'string' ? loadConfig(doc, {}) : load(doc, env as Record<string, string>);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.join('\n')).toContain(message);
-  });
+  ] as [string, unknown, string, Record<string, string>?][])(
+    'names the field for %s',
+    (_name, doc, message, env = {}) => {
+      const r = typeof doc === 'string' ? loadConfig(doc, {}) : load(doc, env as Record<string, string>);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors.join('\n')).toContain(message);
+    },
+  );
 });
 
 describe('resolveCredentials', () => {
@@ -59,13 +73,19 @@ describe('resolveCredentials', () => {
 
   it('reads inline values, environment variables and files', () => {
     const c = acct({ a: 'inline', b: { env: 'B_SECRET' }, c: { file: '/run/secrets/key' } });
-    expect(resolveCredentials(c, { B_SECRET: 'from-env' }, readFile)).toEqual({ a: 'inline', b: 'from-env', c: 'from-file' });
+    expect(resolveCredentials(c, { B_SECRET: 'from-env' }, readFile)).toEqual({
+      a: 'inline',
+      b: 'from-env',
+      c: 'from-file',
+    });
   });
 
   it('names a missing source without revealing anything', () => {
     expect(() => resolveCredentials(acct({ b: { env: 'MISSING' } }), {}, readFile)).toThrow(
       'accounts.primary.credentials.b: environment variable MISSING is not set',
     );
-    expect(() => resolveCredentials(acct({ c: { file: '/nope' } }), {}, readFile)).toThrow('cannot read /nope: ENOENT');
+    expect(() => resolveCredentials(acct({ c: { file: '/nope' } }), {}, readFile)).toThrow(
+      'cannot read /nope: ENOENT',
+    );
   });
 });

@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from './helpers/child.js';
+import { type FakeBroker, startFakeBroker } from './helpers/fake-broker.js';
+import { connect } from './helpers/start-gateway.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ordergate-cli-'));
+const file = (name: string, content: unknown) => {
+  const p = join(dir, name);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+};
+
+describe('ordergate command', () => {
+  it.each(['serve', 'demo', 'sim'])('%s --help documents its options and exits 0', async (cmd) => {
+    const c = run([cmd, '--help']);
+    expect(await c.exited).toBe(0);
+    expect(c.stdout()).toContain(`ordergate ${cmd}:`);
+    expect(c.stdout()).toMatch(/--\w+/);
+  });
+
+  it('lists the commands with --help, and refuses an unknown one with exit 2', async () => {
+    const help = run(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/serve[\s\S]*demo[\s\S]*sim/);
+    const bad = run(['launch']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain('unknown command "launch"');
+  });
+
+  it('exits 2 naming the wrong field of a bad config', async () => {
+    const path = file('bad.json', {
+      accounts: [{ id: 'primary', ws_url: 'http://x', rest_url: 'http://x' }],
+    });
+    const c = run(['serve', '--config', path]);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toContain('accounts.0.ws_url: must be a ws:// or wss:// URL');
+  });
+
+  it('exits 2 for a missing config file and for a bad option', async () => {
+    const missing = run(['serve', '--config', join(dir, 'nope.json')]);
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toContain('cannot read');
+    const badOption = run(['sim', '--rate', 'fast']);
+    expect(await badOption.exited).toBe(2);
+    expect(badOption.stderr()).toContain('--rate must be a number');
+  });
+});
+
+describe('ordergate serve', () => {
+  let broker: FakeBroker;
+  beforeEach(async () => {
+    broker = await startFakeBroker();
+  });
+  afterEach(async () => {
+    await broker.close();
+  });
+
+  it('serves, then on SIGTERM closes clients with 1001, closes the upstream link and exits 0', async () => {
+    const path = file('good.json', {
+      port: 0,
+      accounts: [
+        { id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url, credentials: { token: { env: 'T' } } },
+      ],
+    });
+    const c = run(['serve', '--config', path], { T: 'super-secret-token', ORDERGATE_LOG_LEVEL: 'debug' });
+    const [, port] = await c.waitForOutput(/"port":(\d+)[^\n]*gateway listening/);
+    const client = await connect(`ws://127.0.0.1:${port}/ws/orders/primary`);
+    await c.waitForOutput(/"to":"connected"/);
+    c.proc.kill('SIGTERM');
+    expect((await client.closed).code).toBe(1001);
+    expect(await c.exited).toBe(0);
+    expect(broker.sockets.size).toBe(0);
+    expect(c.stdout() + c.stderr()).not.toContain('super-secret-token');
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Runs the real `ordergate` command as a child process, for tests of exit codes, help and
+ * signal handling.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const bin = fileURLToPath(new URL('../../bin/ordergate.js', import.meta.url));
+
+export interface Child {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Resolves when stdout or stderr has printed text matching `re`. */
+  waitForOutput(re: RegExp, limitMs?: number): Promise<RegExpMatchArray>;
+}
+
+export function run(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr?.on('data', (d) => {
+    err += d;
+  });
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async waitForOutput(re, limitMs = 15_000) {
+      const deadline = Date.now() + limitMs;
+      for (;;) {
+        const m = (out + err).match(re);
+        if (m) return m;
+        if (Date.now() > deadline || proc.exitCode !== null) {
+          throw new Error(`no output matching ${re}; stdout: ${out}\nstderr: ${err}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
