@@ -13,6 +13,7 @@ const link = (account_id: string, state: LinkStatus['state']): LinkStatus => ({
   last_message_at: null,
   reconnects: 0,
   messages: 0,
+  frames: { update: 0, control: 0, heartbeat: 0, invalid: 0 },
   last_error: null,
 });
 

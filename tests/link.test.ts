@@ -122,6 +122,7 @@ describe('upstream link', () => {
       ['A', 'filled', 'resync'],
     ]);
     expect(l.status().reconnects).toBe(1);
+    expect(l.status().last_error).toBe('closed by upstream with code 1006');
     expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   });
 
@@ -178,6 +179,7 @@ describe('upstream link', () => {
     broker.send('primary', order('A'));
     await waitFor(() => orders.length === 1, 'valid update after bad ones');
     expect(frames).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'update']);
+    expect(l.status().frames).toEqual({ update: 1, control: 0, heartbeat: 0, invalid: 4 });
     expect(l.status().state).toBe('connected');
   });
 

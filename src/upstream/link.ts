@@ -33,7 +33,10 @@ export interface LinkStatus {
   since: string;
   last_message_at: string | null;
   reconnects: number;
+  /** WebSocket messages received, all kinds. */
   messages: number;
+  /** Events read from them, by kind. */
+  frames: Record<FrameKind, number>;
   last_error: string | null;
 }
 
@@ -76,7 +79,10 @@ export function createLink(deps: LinkDeps): Link {
   let lastMessageAt: number | null = null;
   let reconnects = 0;
   let messages = 0;
+  const frames: Record<FrameKind, number> = { update: 0, control: 0, heartbeat: 0, invalid: 0 };
   let lastError: string | null = null;
+  /** Whether the current connection has already recorded why it failed. */
+  let errorRecorded = false;
   let resyncBuffer: { order: Order; receivedAt: number }[] | null = null;
   let reconnectTimer: TimerHandle | undefined;
   let heartbeatTimer: TimerHandle | undefined;
@@ -101,14 +107,20 @@ export function createLink(deps: LinkDeps): Link {
 
   /** Ends the current socket; its close event moves the state machine on. */
   function fail(reason: string): void {
-    lastError = reason;
+    recordError(reason);
     log.warn({ account: account.id, reason }, 'upstream link failed');
     socket?.terminate();
+  }
+
+  function recordError(message: string): void {
+    lastError = message;
+    errorRecorded = true;
   }
 
   function connect(): void {
     const myGen = ++gen;
     authRejected = false;
+    errorRecorded = false;
     const { url, headers } = dialect.connectRequest(account);
     const ws = new WebSocket(url, {
       headers,
@@ -123,13 +135,13 @@ export function createLink(deps: LinkDeps): Link {
       if (!current()) return;
       res.resume();
       refused = true;
-      lastError = `upgrade refused: HTTP ${res.statusCode}`;
+      recordError(`upgrade refused: HTTP ${res.statusCode}`);
       authRejected = res.statusCode === 401 || res.statusCode === 403;
       ws.terminate();
     });
     ws.on('error', (err) => {
       if (!current() || refused) return;
-      lastError = err.message;
+      recordError(err.message);
       log.debug({ account: account.id, err: err.message }, 'upstream socket error');
     });
     ws.on('open', () => current() && onOpen(myGen, ws));
@@ -137,7 +149,7 @@ export function createLink(deps: LinkDeps): Link {
     ws.on('pong', () => {
       if (current()) lastActivity = clock.now();
     });
-    ws.on('close', () => current() && onClose());
+    ws.on('close', (code) => current() && onClose(code));
   }
 
   function onOpen(myGen: number, ws: WebSocket): void {
@@ -168,7 +180,9 @@ export function createLink(deps: LinkDeps): Link {
   }
 
   function handle(event: UpstreamEvent, receivedAt: number): void {
-    deps.onFrame?.(event.kind === 'auth_failed' || event.kind === 'reply' ? 'control' : event.kind);
+    const kind: FrameKind = event.kind === 'auth_failed' || event.kind === 'reply' ? 'control' : event.kind;
+    frames[kind]++;
+    deps.onFrame?.(kind);
     switch (event.kind) {
       case 'update':
         if (!resyncBuffer) deps.onOrder(event.order, receivedAt, 'live');
@@ -220,7 +234,8 @@ export function createLink(deps: LinkDeps): Link {
     }
   }
 
-  function onClose(): void {
+  function onClose(code: number): void {
+    if (!stopped && !errorRecorded) recordError(`closed by upstream with code ${code}`);
     clock.clearInterval(heartbeatTimer);
     clock.clearTimeout(handshakeTimer);
     heartbeatTimer = handshakeTimer = undefined;
@@ -275,6 +290,7 @@ export function createLink(deps: LinkDeps): Link {
       last_message_at: lastMessageAt === null ? null : new Date(lastMessageAt).toISOString(),
       reconnects,
       messages,
+      frames: { ...frames },
       last_error: lastError,
     }),
     updateCredentials(credentials) {

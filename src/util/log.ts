@@ -32,7 +32,7 @@ export function createLogger(opts: { level: string; pretty?: boolean }): Logger 
       ...options,
       transport: {
         target: 'pino-pretty',
-        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true },
       },
     });
   }
