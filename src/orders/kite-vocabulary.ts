@@ -47,8 +47,25 @@ export interface NormalizeContext {
   receivedAt: string;
 }
 
+/** One leg of a batch order (DESIGN.md "Batch orders"): Kite's vocabulary, whatever the broker. */
+export interface KiteLeg {
+  tradingsymbol: string;
+  exchange: string;
+  transaction_type: 'BUY' | 'SELL';
+  quantity: number;
+  order_type: 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
+  product: 'NRML' | 'MIS' | 'CNC';
+  /** For LIMIT and SL. */
+  price?: number;
+  /** For SL and SL-M. */
+  trigger_price?: number;
+  tag?: string;
+}
+
+// The OMS words as the API sends them; the orders docs spell the first "PUT ORDER REQUEST RECEIVED".
 const fixedStatus: Record<string, OrderStatus> = {
   'PUT ORDER REQ RECEIVED': 'pending',
+  'PUT ORDER REQUEST RECEIVED': 'pending',
   'VALIDATION PENDING': 'pending',
   'OPEN PENDING': 'pending',
   'AMO REQ RECEIVED': 'pending',
@@ -61,8 +78,9 @@ const fixedStatus: Record<string, OrderStatus> = {
 };
 
 /**
- * Maps a Kite status word. OPEN, UPDATE (not a state: a modification or a fill), MODIFY PENDING,
- * CANCEL PENDING and anything unknown are read from the quantities instead.
+ * Maps a Kite status word. OPEN, UPDATE (not a state: a modification or a partial fill, per the
+ * postbacks docs), MODIFY VALIDATION PENDING, MODIFY PENDING, MODIFIED, CANCEL PENDING and anything
+ * unknown are read from the quantities instead. A CANCELLED order keeps its fills (see fromKiteOrder).
  */
 export function kiteStatus(word: string, quantity: number, filled: number): OrderStatus {
   const fixed = fixedStatus[word.toUpperCase()];

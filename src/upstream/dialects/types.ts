@@ -40,8 +40,16 @@ export interface Dialect {
    * once, false when it must wait for a `control` event with `ready`.
    */
   onOpen(account: DialectAccount, send: (text: string) => void): boolean;
-  /** Reads one WebSocket message. Never throws: what it can't read is an `invalid` event. */
-  parse(data: Buffer | string, isBinary: boolean, ctx: NormalizeContext): UpstreamEvent[];
+  /**
+   * Reads one WebSocket message. Never throws: what it can't read is an `invalid` event. `account`
+   * gives dialects that verify frames (Kite's checksum) their secret; without it they don't verify.
+   */
+  parse(
+    data: Buffer | string,
+    isBinary: boolean,
+    ctx: NormalizeContext,
+    account?: DialectAccount,
+  ): UpstreamEvent[];
   /** Fetches the broker's order book, normalized. Throws GatewayError when it can't. */
   fetchSnapshot(rest: RestClient, account: DialectAccount, ctx: NormalizeContext): Promise<Order[]>;
 }
