@@ -2,8 +2,13 @@
  * The `ordergate` command: serve, demo and sim. Parses arguments and prints help; the work is
  * in main.ts. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
  */
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { DialectNameSchema } from './config/schema.js';
 import { ConfigError, readConfig, serveDemo, serveGateway, serveSim } from './main.js';
+import { isValidTimeZone } from './orders/time.js';
+import { dialectFor } from './upstream/dialects/index.js';
+import { normalizeLines } from './upstream/normalize-stream.js';
 
 type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
 
@@ -16,6 +21,8 @@ interface Command {
 }
 
 class UsageError extends Error {}
+/** Thrown by a command that has finished and set process.exitCode. */
+class Done extends Error {}
 
 function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number {
   const raw = String(values[name]);
@@ -33,6 +40,44 @@ function rateOption(values: Record<string, unknown>): number {
 }
 
 const commands: Record<string, Command> = {
+  normalize: {
+    summary: 'normalize captured upstream frames (stdin, one JSON per line) to orders (stdout)',
+    usage:
+      'ordergate normalize --dialect <ticker-service|kite|alpaca> [--account <id>] [--time-zone <IANA>] [--strict]',
+    options: {
+      dialect: { type: 'string', default: 'ticker-service' },
+      account: { type: 'string', default: 'default' },
+      'time-zone': { type: 'string' },
+      strict: { type: 'boolean', default: false },
+    },
+    help: [
+      '--dialect <name>     ticker-service (default), kite or alpaca',
+      '--account <id>       account_id written on each order (default "default")',
+      "--time-zone <IANA>   zone of timestamps that carry none (default: the dialect's, Asia/Kolkata for kite)",
+      '--strict             exit 1 if any line could not be read',
+      'Reads one frame per line from stdin and writes one normalized order per line for each order',
+      'update; control frames write nothing. An unreadable line writes "line N: reason" to stderr',
+      'and the command goes on. It parses with the same code as the live link.',
+    ],
+    async run(v) {
+      const name = DialectNameSchema.safeParse(v.dialect);
+      if (!name.success)
+        throw new UsageError(`--dialect must be one of ${DialectNameSchema.options.join(', ')}`);
+      const dialect = dialectFor(name.data);
+      const timeZone = v['time-zone'] === undefined ? dialect.defaultTimeZone : String(v['time-zone']);
+      if (!isValidTimeZone(timeZone))
+        throw new UsageError(`--time-zone ${timeZone} is not an IANA time zone`);
+      const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+      const result = await normalizeLines(
+        lines,
+        { dialect, accountId: String(v.account), timeZone },
+        (line) => process.stdout.write(`${line}\n`),
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      process.exitCode = v.strict && result.unreadable > 0 ? 1 : 0;
+      throw new Done();
+    },
+  },
   serve: {
     summary: 'run the gateway',
     usage: 'ordergate serve --config <file>',
@@ -155,6 +200,7 @@ async function run(argv: string[]): Promise<number> {
     await command.run(values);
     return -1;
   } catch (err) {
+    if (err instanceof Done) return typeof process.exitCode === 'number' ? process.exitCode : 0;
     if (err instanceof ConfigError) {
       process.stderr.write(`ordergate ${name}: ${err.message}\n`);
       return 2;

@@ -13,7 +13,7 @@ export const SecretSourceSchema = z.union([
 ]);
 export type SecretSource = z.infer<typeof SecretSourceSchema>;
 
-export const DialectNameSchema = z.enum(['ticker-service']);
+export const DialectNameSchema = z.enum(['ticker-service', 'kite', 'alpaca']);
 export type DialectName = z.infer<typeof DialectNameSchema>;
 
 const accountId = z

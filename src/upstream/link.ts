@@ -176,7 +176,7 @@ export function createLink(deps: LinkDeps): Link {
     lastActivity = receivedAt;
     lastMessageAt = receivedAt;
     messages++;
-    for (const event of dialect.parse(data, isBinary, ctx(receivedAt))) handle(event, receivedAt);
+    for (const event of dialect.parse(data, isBinary, ctx(receivedAt), account)) handle(event, receivedAt);
   }
 
   function handle(event: UpstreamEvent, receivedAt: number): void {
