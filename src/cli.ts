@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DialectNameSchema } from './config/schema.js';
-import { ConfigError, readConfig, serveDemo, serveGateway, serveSim } from './main.js';
+import { ConfigError, serveDemo, serveGateway, serveSim } from './main.js';
 import { isValidTimeZone } from './orders/time.js';
 import { dialectFor } from './upstream/dialects/index.js';
 import { normalizeLines } from './upstream/normalize-stream.js';
@@ -85,9 +85,11 @@ const commands: Record<string, Command> = {
     help: [
       '--config <file>   JSON config (default ordergate.config.json); see docs/CONFIG.md.',
       '                  ORDERGATE_HOST, ORDERGATE_PORT and ORDERGATE_LOG_LEVEL override it.',
+      'Signals: SIGTERM or SIGINT stop cleanly (exit 0); SIGHUP re-reads credentials from the config',
+      'file and their sources, and links in auth_failed reconnect with them.',
     ],
     async run(v) {
-      await serveGateway(readConfig(String(v.config)));
+      await serveGateway(String(v.config));
     },
   },
   demo: {

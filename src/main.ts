@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, resolveCredentials } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createGateway } from './gateway.js';
+import { createGateway, type Gateway } from './gateway.js';
 import { startSim } from './sim/index.js';
 import { createLogger, type Logger } from './util/log.js';
 
@@ -47,12 +47,8 @@ export function readConfig(path: string): Config {
   return result.config;
 }
 
-/** Starts the gateway for a validated config and runs until a signal stops it. */
-export async function serveGateway(
-  config: Config,
-  log: Logger = createLogger({ level: config.log_level, pretty: config.log_pretty }),
-): Promise<{ port: number }> {
-  const credentials = new Map(
+function credentialsOf(config: Config): Map<string, Record<string, string>> {
+  return new Map(
     config.accounts.map((a) => {
       try {
         return [a.id, resolveCredentials(a, process.env, (p) => readFileSync(p, 'utf8'))] as const;
@@ -61,10 +57,38 @@ export async function serveGateway(
       }
     }),
   );
+}
+
+/**
+ * SIGHUP re-reads the config's credential sources (Kite's access_token expires daily) and hands
+ * them to the links: a link in auth_failed reconnects at once, the others use them on their next
+ * connect. Nothing else is reloaded, and no client is disconnected.
+ */
+function reloadCredentialsOnHangup(configPath: string, gateway: Gateway, log: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      const fresh = credentialsOf(readConfig(configPath));
+      for (const [id, link] of gateway.links) {
+        const creds = fresh.get(id);
+        if (creds) link.updateCredentials(creds);
+      }
+      log.info({ accounts: [...fresh.keys()] }, 'credentials reloaded');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'credential reload failed; keeping the current ones');
+    }
+  });
+}
+
+/** Starts the gateway for a config file and runs until a signal stops it. */
+export async function serveGateway(configPath: string): Promise<{ port: number }> {
+  const config = readConfig(configPath);
+  const log = createLogger({ level: config.log_level, pretty: config.log_pretty });
+  const credentials = credentialsOf(config);
   const gateway = createGateway({ config, credentials: (a) => credentials.get(a.id) ?? {}, log });
   const { host, port } = await gateway.listen();
   log.info({ host, port, accounts: config.accounts.map((a) => a.id) }, 'gateway listening');
   onShutdown(log, gateway.stop);
+  reloadCredentialsOnHangup(configPath, gateway, log);
   return { port };
 }
 

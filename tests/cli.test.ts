@@ -75,4 +75,37 @@ describe('ordergate serve', () => {
     expect(broker.sockets.size).toBe(0);
     expect(c.stdout() + c.stderr()).not.toContain('super-secret-token');
   });
+
+  it('on SIGHUP re-reads credentials: a link in auth_failed reconnects, clients stay connected', async () => {
+    const secret = file('token.txt', 'expired-token\n');
+    broker.requireAuthorization = 'Bearer fresh-token';
+    const path = file('hup.json', {
+      port: 0,
+      accounts: [
+        {
+          id: 'primary',
+          ws_url: broker.wsUrl,
+          rest_url: broker.url,
+          credentials: { token: { file: secret } },
+        },
+      ],
+    });
+    const c = run(['serve', '--config', path]);
+    const [, port] = await c.waitForOutput(/"port":(\d+)[^\n]*gateway listening/);
+    await c.waitForOutput(/"to":"auth_failed"/);
+    const client = await connect(`ws://127.0.0.1:${port}/ws/orders/primary`);
+    file('token.txt', 'fresh-token\n');
+    c.proc.kill('SIGHUP');
+    await c.waitForOutput(/credentials reloaded/);
+    await c.waitForOutput(/"from":"connecting","to":"connected"/);
+    expect(broker.upgrades.map((r) => r.headers.authorization)).toEqual([
+      'Bearer expired-token',
+      'Bearer fresh-token',
+    ]);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+    expect(client.of('upstream_status').map((s) => s.state)).toEqual(['connecting', 'connected']);
+    c.proc.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    expect(c.stdout() + c.stderr()).not.toMatch(/expired-token|fresh-token/);
+  });
 });

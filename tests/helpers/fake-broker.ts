@@ -31,6 +31,8 @@ export interface FakeBroker {
   snapshotCalls: number;
   /** When set, the next upgrades are answered with this status instead. */
   refuseWith: number | null;
+  /** When set, upgrades whose Authorization header differs are refused with 401. */
+  requireAuthorization: string | null;
   /** When false, `ping` gets no `pong`. */
   answerPings: boolean;
   /** When set, snapshot requests answer this status. */
@@ -63,6 +65,7 @@ export async function startFakeBroker(): Promise<FakeBroker> {
     upgrades: [],
     snapshotCalls: 0,
     refuseWith: null,
+    requireAuthorization: null,
     answerPings: true,
     snapshotStatus: 200,
     pingsSeen: 0,
@@ -94,8 +97,13 @@ export async function startFakeBroker(): Promise<FakeBroker> {
   });
   server.on('upgrade', (req, socket, head) => {
     broker.upgrades.push(req);
-    if (broker.refuseWith !== null) {
-      socket.end(`HTTP/1.1 ${broker.refuseWith} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse =
+      broker.refuseWith ??
+      (broker.requireAuthorization !== null && req.headers.authorization !== broker.requireAuthorization
+        ? 401
+        : null);
+    if (refuse !== null) {
+      socket.end(`HTTP/1.1 ${refuse} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
