@@ -16,6 +16,10 @@ export interface AppDeps {
   orders(accountId: string): Order[];
   order(accountId: string, orderId: string): Order | undefined;
   log: Logger;
+  /** More routes, mounted at the root (batch orders). */
+  routes?: Hono;
+  /** Readiness of the durable store. */
+  storeReady?: () => boolean;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
@@ -32,8 +36,9 @@ export function createApp(deps: AppDeps) {
 
   app.get('/ready', (c) => {
     const links = deps.linkStatuses().map((l) => ({ account_id: l.account_id, state: l.state }));
-    const ready = links.every((l) => l.state === 'connected');
-    return c.json({ ready, links }, ready ? 200 : 503);
+    const store = deps.storeReady ? deps.storeReady() : true;
+    const ready = store && links.every((l) => l.state === 'connected');
+    return c.json({ ready, store, links }, ready ? 200 : 503);
   });
 
   app.get('/ws/status', (c) => c.json({ links: deps.linkStatuses(), clients: deps.clientCounts() }));
@@ -52,11 +57,17 @@ export function createApp(deps: AppDeps) {
     return c.json(order);
   });
 
+  if (deps.routes) app.route('/', deps.routes);
+
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.onError((err, c) => {
     if (err instanceof GatewayError) {
-      return c.json(errorBody(err.code, err.message), err.status as 400);
+      const body =
+        err.details === undefined
+          ? errorBody(err.code, err.message)
+          : { error: { code: err.code, message: err.message, details: err.details } };
+      return c.json(body, err.status as 400);
     }
     deps.log.error({ err: err.message, route: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal', 'internal error'), 500);

@@ -8,10 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Agent } from 'undici';
 import { createApp } from './app.js';
+import { createBatchExecutor, type Desk } from './batch/executor.js';
+import { createRateLimiter } from './batch/rate-limit.js';
+import { batchRoutes } from './batch/routes.js';
 import type { AccountConfig, Config } from './config/schema.js';
 import { createDownstream } from './downstream/server.js';
 import { createHub } from './hub/hub.js';
 import { createOrderBook } from './orders/state.js';
+import type { Store } from './store/types.js';
 import { dialectFor } from './upstream/dialects/index.js';
 import { createLink, type Link } from './upstream/link.js';
 import { createRestClient } from './upstream/rest.js';
@@ -21,6 +25,8 @@ import type { Random } from './util/rng.js';
 
 export interface GatewayDeps {
   config: Config;
+  /** Durable state: the batch journal and idempotency keys. The gateway closes it on stop. */
+  store: Store;
   /** Resolved credentials of an account (secrets never travel inside Config). */
   credentials(account: AccountConfig): Record<string, string>;
   clock?: Clock;
@@ -32,6 +38,8 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly app: ReturnType<typeof createApp>;
   readonly links: ReadonlyMap<string, Link>;
+  /** Resolves once batches left in flight by a previous process are finished (after listen). */
+  recovered(): Promise<number>;
   /** Starts listening and connecting upstream; resolves with the bound address. */
   listen(): Promise<{ host: string; port: number }>;
   /** Stops accepting, closes clients with 1001 and upstream links, and frees the port. */
@@ -86,6 +94,38 @@ export function createGateway(deps: GatewayDeps): Gateway {
     links.set(a.id, link);
   }
 
+  const desks = new Map<string, Desk>();
+  for (const a of config.accounts) {
+    const dialect = dialectFor(a.dialect);
+    const link = links.get(a.id);
+    if (!dialect.orders || !link) continue;
+    desks.set(a.id, {
+      mode: a.batch_mode ?? (dialect.orders.batch ? 'native' : 'gateway'),
+      api: dialect.orders,
+      rest,
+      account: link.account,
+      linkState: () => link.status().state,
+      known: (orderId) => book.get(a.id, orderId),
+      limiter: createRateLimiter({
+        perSecond: a.order_rate_per_s,
+        burst: Math.max(1, Math.ceil(a.order_rate_per_s)),
+        clock,
+      }),
+      timeZone: a.time_zone ?? dialect.defaultTimeZone,
+    });
+  }
+  const executor = createBatchExecutor({
+    store: deps.store,
+    clock,
+    log,
+    desks,
+    settings: {
+      legTimeoutMs: config.batch.leg_timeout_ms,
+      finalStateTimeoutMs: config.batch.final_state_timeout_ms,
+      pollMs: 100,
+    },
+  });
+
   const downstream = createDownstream({
     hub,
     orders: book.list,
@@ -107,19 +147,33 @@ export function createGateway(deps: GatewayDeps): Gateway {
     orders: book.list,
     order: book.get,
     log,
+    routes: batchRoutes({ accounts: new Set(desks.keys()), executor, store: deps.store, now: clock.now }),
+    storeReady: () => {
+      try {
+        return deps.store.ping();
+      } catch {
+        return false;
+      }
+    },
   });
+  let recovery: Promise<number> = Promise.resolve(0);
 
   let server: ReturnType<typeof serve> | undefined;
 
   return {
     app,
     links,
+    recovered: () => recovery,
     listen() {
       return new Promise((resolve, reject) => {
         const s = serve(
           { fetch: app.fetch, port: config.port, hostname: config.host },
           (info: AddressInfo) => {
             for (const l of links.values()) l.start();
+            recovery = executor.recover().catch((err) => {
+              log.error({ err: (err as Error).message }, 'batch recovery failed');
+              return 0;
+            });
             resolve({ host: info.address, port: info.port });
           },
         );
@@ -138,7 +192,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await Promise.all([...links.values()].map((l) => l.stop()));
       if (s && 'closeAllConnections' in s) s.closeAllConnections();
       await closed;
+      await recovery;
       await dispatcher.close();
+      deps.store.close();
     },
   };
 }

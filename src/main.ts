@@ -3,10 +3,12 @@
  * process.env), builds the gateway or the simulator, serves, and stops cleanly on SIGTERM/SIGINT.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, resolveCredentials } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { startSim } from './sim/index.js';
+import { openSqliteStore } from './store/sqlite.js';
 import { createLogger, type Logger } from './util/log.js';
 
 /** Thrown for a config the gateway refuses; the CLI prints it and exits with code 2. */
@@ -84,7 +86,8 @@ export async function serveGateway(configPath: string): Promise<{ port: number }
   const config = readConfig(configPath);
   const log = createLogger({ level: config.log_level, pretty: config.log_pretty });
   const credentials = credentialsOf(config);
-  const gateway = createGateway({ config, credentials: (a) => credentials.get(a.id) ?? {}, log });
+  const store = openSqliteStore(join(config.data_dir, 'ordergate.sqlite'));
+  const gateway = createGateway({ config, store, credentials: (a) => credentials.get(a.id) ?? {}, log });
   const { host, port } = await gateway.listen();
   log.info({ host, port, accounts: config.accounts.map((a) => a.id) }, 'gateway listening');
   onShutdown(log, gateway.stop);
@@ -142,12 +145,20 @@ export async function serveDemo(args: DemoArgs): Promise<void> {
         ws_url: sim.wsUrl,
         rest_url: sim.httpUrl,
         credentials: { token: 'demo' },
+        // Both batch paths are visible: the broker's atomic batch, and the gateway's own rollback.
+        batch_mode: id === 'primary' ? 'native' : 'gateway',
       })),
     }),
-    {},
+    { ORDERGATE_DATA_DIR: process.env.ORDERGATE_DATA_DIR },
   );
   if (!result.ok) throw new ConfigError(result.errors);
-  const gateway = createGateway({ config: result.config, credentials: () => ({ token: 'demo' }), log });
+  const store = openSqliteStore(join(result.config.data_dir, 'demo.sqlite'));
+  const gateway = createGateway({
+    config: result.config,
+    store,
+    credentials: () => ({ token: 'demo' }),
+    log,
+  });
   const { port } = await gateway.listen();
   const base = `${args.host}:${port}`;
   const lines = [

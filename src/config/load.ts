@@ -12,6 +12,7 @@ export const envOverrides: Record<string, { path: string; parse: (v: string) => 
   ORDERGATE_HOST: { path: 'host', parse: (v) => v },
   ORDERGATE_PORT: { path: 'port', parse: Number },
   ORDERGATE_LOG_LEVEL: { path: 'log_level', parse: (v) => v },
+  ORDERGATE_DATA_DIR: { path: 'data_dir', parse: (v) => v },
 };
 
 function formatIssues(issues: z.core.$ZodIssue[]): string[] {

@@ -34,6 +34,10 @@ export const AccountConfigSchema = z
       .string()
       .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Kolkata')
       .optional(),
+    /** native: the broker's atomic batch (where the dialect has one); gateway: legs placed and rolled back here. */
+    batch_mode: z.enum(['native', 'gateway']).optional(),
+    /** Broker order requests per second for this account (Kite allows 10). */
+    order_rate_per_s: z.number().positive().max(1000).default(10),
   })
   .strict();
 
@@ -73,6 +77,14 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ heartbeat_ms: 30_000, history_size: 1_000, client_buffer_limit_bytes: 1_048_576 }),
+    data_dir: z.string().min(1).default('./data'),
+    batch: z
+      .object({
+        leg_timeout_ms: ms(5_000, 10),
+        final_state_timeout_ms: ms(10_000, 10),
+      })
+      .strict()
+      .default({ leg_timeout_ms: 5_000, final_state_timeout_ms: 10_000 }),
     accounts: z
       .array(AccountConfigSchema)
       .min(1, 'at least one account is needed')

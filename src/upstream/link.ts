@@ -60,6 +60,8 @@ export interface Link {
   /** Closes the socket and stops retrying; resolves once the link is down. */
   stop(): Promise<void>;
   status(): LinkStatus;
+  /** The account as the link uses it now (credentials included: never log or return it). */
+  account(): DialectAccount;
   /** Swaps in fresh credentials; a link in auth_failed reconnects with them at once. */
   updateCredentials(credentials: Record<string, string>): void;
 }
@@ -293,6 +295,7 @@ export function createLink(deps: LinkDeps): Link {
       frames: { ...frames },
       last_error: lastError,
     }),
+    account: () => account,
     updateCredentials(credentials) {
       account = { ...account, credentials };
       if (state !== 'auth_failed' || stopped) return;

@@ -13,7 +13,12 @@ export interface RestClient {
 export interface CallOptions {
   headers?: Record<string, string>;
   body?: string;
+  /** Deadline for this call, overriding the client's. */
+  timeoutMs?: number;
 }
+
+/** Errors that prove the request never reached the broker: nothing can have happened there. */
+const notSent = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export interface RestResponse {
   status: number;

@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'upstream_unavailable'
   | 'upstream_error'
+  | 'upstream_timeout'
+  | 'conflict'
+  | 'idempotency_mismatch'
+  | 'rate_limited'
   | 'internal';
 
 const httpStatus: Record<ErrorCode, number> = {
@@ -22,6 +26,10 @@ const httpStatus: Record<ErrorCode, number> = {
   payload_too_large: 413,
   upstream_error: 502,
   upstream_unavailable: 503,
+  upstream_timeout: 504,
+  conflict: 409,
+  idempotency_mismatch: 422,
+  rate_limited: 429,
   internal: 500,
 };
 

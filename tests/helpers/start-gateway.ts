@@ -2,10 +2,14 @@
  * Starts a real gateway in-process on 127.0.0.1 port 0, with the clock and randomness a test
  * chooses, and connects test clients to it.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { collect } from './wait.js';
@@ -20,12 +24,14 @@ export interface StartedGateway {
 
 export async function startGateway(
   doc: Record<string, unknown>,
-  opts: { clock?: Clock; random?: () => number } = {},
+  opts: { clock?: Clock; random?: () => number; dataDir?: string } = {},
 ): Promise<StartedGateway> {
   const loaded = loadConfig(JSON.stringify({ host: '127.0.0.1', port: 0, ...doc }), {});
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ordergate-test-'));
   const gateway = createGateway({
     config: loaded.config,
+    store: openSqliteStore(join(dataDir, 'ordergate.sqlite')),
     credentials: () => ({ token: 'test-token' }),
     clock: opts.clock,
     random: opts.random,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
+import { tickerServiceOrders } from './ticker-service-orders.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
 
 const FrameSchema = z.object({
@@ -34,6 +35,7 @@ export const tickerService: Dialect = {
   name: 'ticker-service',
   defaultTimeZone: 'UTC',
   ping: { kind: 'text', text: 'ping' },
+  orders: tickerServiceOrders,
 
   connectRequest(account) {
     const base = account.wsUrl.replace(/\/+$/, '');

@@ -2,7 +2,7 @@
  * What a broker dialect is: how to connect, how to read a frame, how to fetch the book
  * (DESIGN.md "Upstream"). Dialects are pure adapters; the link owns sockets, timers and state.
  */
-import type { NormalizeContext } from '../../orders/kite-vocabulary.js';
+import type { KiteLeg, NormalizeContext } from '../../orders/kite-vocabulary.js';
 import type { Order } from '../../orders/model.js';
 import type { RestClient } from '../rest.js';
 
@@ -52,4 +52,61 @@ export interface Dialect {
   ): UpstreamEvent[];
   /** Fetches the broker's order book, normalized. Throws GatewayError when it can't. */
   fetchSnapshot(rest: RestClient, account: DialectAccount, ctx: NormalizeContext): Promise<Order[]>;
+  /** Order entry, where the gateway can place orders through this dialect. */
+  readonly orders?: OrderApi;
+}
+
+/** A placement's answer. A placement with no answer throws GatewayError upstream_timeout instead. */
+export type PlaceOutcome = { kind: 'placed'; orderId: string } | { kind: 'rejected'; message: string };
+
+/** A cancel's answer: done, accepted for processing, or refused. */
+export type CancelOutcome =
+  | { kind: 'cancelled' }
+  | { kind: 'requested' }
+  | { kind: 'not_cancellable'; message: string }
+  | { kind: 'not_found'; message: string };
+
+/** One leg of a native batch as the broker reports it. */
+export interface NativeLegResult {
+  index: number;
+  status: 'placed' | 'rejected' | 'cancelled' | 'filled';
+  order_id: string | null;
+  error: string | null;
+}
+
+/**
+ * Placing and cancelling orders (DESIGN.md "Batch orders"). Every call may throw GatewayError:
+ * upstream_unavailable when the request never reached the broker, upstream_timeout when it may
+ * have and no answer came, upstream_error or unauthorized otherwise.
+ */
+export interface OrderApi {
+  /** Places one leg; `clientId` tags it so that it can be found again (Kite `tag`, Alpaca client_order_id). */
+  place(
+    rest: RestClient,
+    account: DialectAccount,
+    leg: KiteLeg,
+    clientId: string,
+    timeoutMs: number,
+  ): Promise<PlaceOutcome>;
+  cancel(
+    rest: RestClient,
+    account: DialectAccount,
+    orderId: string,
+    timeoutMs: number,
+  ): Promise<CancelOutcome>;
+  /** The broker's current view of the order tagged `clientId`, or null when the broker has none. */
+  findByClientId(
+    rest: RestClient,
+    account: DialectAccount,
+    clientId: string,
+    ctx: NormalizeContext,
+  ): Promise<Order | null>;
+  /** The broker's own atomic batch, where it has one. */
+  batch?(
+    rest: RestClient,
+    account: DialectAccount,
+    legs: { leg: KiteLeg; clientId: string }[],
+    rollbackOnFailure: boolean,
+    timeoutMs: number,
+  ): Promise<NativeLegResult[]>;
 }

@@ -1,0 +1,119 @@
+/**
+ * POST /accounts/{id}/batch-orders and GET …/{batch_id}. Idempotency follows Stripe's rules:
+ * the same key and body replay the stored answer (Idempotent-Replayed: true), a different body
+ * answers 422, a key whose first request still runs answers 409. Keys are scoped per account and
+ * per authenticated subject and kept 24 h.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import type { IdempotencyScope, Store } from '../store/types.js';
+import { GatewayError } from '../util/errors.js';
+import type { BatchExecutor } from './executor.js';
+import { BatchRequestSchema } from './schema.js';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface BatchRouteDeps {
+  accounts: ReadonlySet<string>;
+  executor: BatchExecutor;
+  store: Store;
+  now: () => number;
+  newBatchId?: () => string;
+  /** The authenticated subject of a request (per-subject idempotency scope). */
+  subjectOf?: (c: { get(key: string): unknown }) => string;
+}
+
+/** JSON with sorted keys, so that the same body hashes the same whatever its key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function batchRoutes(deps: BatchRouteDeps) {
+  const app = new Hono();
+  const newBatchId = deps.newBatchId ?? (() => randomBytes(8).toString('hex'));
+  const subjectOf = deps.subjectOf ?? (() => 'anonymous');
+  const requireAccount = (id: string) => {
+    if (!deps.accounts.has(id)) throw new GatewayError('unknown_account', `no account ${JSON.stringify(id)}`);
+  };
+
+  app.post('/accounts/:id/batch-orders', async (c) => {
+    const accountId = c.req.param('id');
+    requireAccount(accountId);
+    let json: unknown;
+    try {
+      json = JSON.parse(await c.req.text());
+    } catch {
+      throw new GatewayError('invalid_request', 'body is not JSON');
+    }
+    const parsed = BatchRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new GatewayError('invalid_request', `${details.length} problem(s) in the request`, { details });
+    }
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      throw new GatewayError('invalid_request', 'Idempotency-Key must be 1 to 255 characters');
+    }
+    const batchId = newBatchId();
+    let scope: IdempotencyScope | null = null;
+    if (key !== undefined) {
+      scope = { account_id: accountId, subject: subjectOf(c as never), key };
+      deps.store.expireIdempotent(deps.now() - IDEMPOTENCY_TTL_MS);
+      const hash = createHash('sha256').update(canonical(parsed.data)).digest('hex');
+      const held = deps.store.beginIdempotent(scope, hash, batchId, deps.now());
+      if (held.state === 'mismatch') {
+        throw new GatewayError('idempotency_mismatch', 'this Idempotency-Key was used with a different body');
+      }
+      if (held.state === 'in_progress') {
+        throw new GatewayError(
+          'conflict',
+          `a request with this Idempotency-Key is still running (batch ${held.batch_id})`,
+        );
+      }
+      if (held.state === 'done') {
+        c.header('Idempotent-Replayed', 'true');
+        return c.json(held.body as object, held.status as 200);
+      }
+    }
+    try {
+      const { result, unreachable } = await deps.executor.run(
+        accountId,
+        subjectOf(c as never),
+        parsed.data,
+        batchId,
+      );
+      if (unreachable) {
+        if (scope) deps.store.releaseIdempotent(scope);
+        c.header('Retry-After', '5');
+        throw new GatewayError(
+          'upstream_unavailable',
+          `the broker for ${accountId} is unreachable; nothing was placed`,
+          {
+            details: { batch_id: batchId },
+          },
+        );
+      }
+      if (scope) deps.store.finishIdempotent(scope, 200, result);
+      return c.json(result, 200);
+    } catch (err) {
+      // A request that ended without a result to replay frees its key for a retry.
+      if (scope) deps.store.releaseIdempotent(scope);
+      throw err;
+    }
+  });
+
+  app.get('/accounts/:id/batch-orders/:batchId', (c) => {
+    const accountId = c.req.param('id');
+    requireAccount(accountId);
+    const result = deps.executor.get(accountId, c.req.param('batchId'));
+    if (!result) throw new GatewayError('not_found', 'no such batch on this account');
+    return c.json(result);
+  });
+
+  return app;
+}
