@@ -4,7 +4,7 @@
  */
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Random } from '../util/rng.js';
-import { randomOrder } from './catalog.js';
+import { type Market, randomOrder } from './catalog.js';
 import type { Engine } from './engine.js';
 
 export interface Activity {
@@ -27,6 +27,8 @@ export function createActivity(deps: {
   clock: Clock;
   random: Random;
   rate: number;
+  /** Which instruments the simulated trader uses (default IN). */
+  market?: Market;
 }): Activity {
   const { engine, clock, random } = deps;
   const rates = new Map<string, number>();
@@ -41,7 +43,7 @@ export function createActivity(deps: {
     const handle = clock.setTimeout(
       () => {
         timers.delete(account);
-        engine.place(account, randomOrder(random), { background: true });
+        engine.place(account, randomOrder(random, deps.market), { background: true });
         arm(account);
       },
       gapMs(rate, random),

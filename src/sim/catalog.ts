@@ -1,14 +1,18 @@
 /**
  * Instruments and the simulated trader's habits: what background orders look like. NSE cash
  * equities trade in single shares, NFO derivatives in lots (NSE circular of Oct 2024: NIFTY 75,
- * BANKNIFTY 30); both tick in 5 paise.
+ * BANKNIFTY 30); both tick in 5 paise. The US list (for the alpaca dialect) trades single shares
+ * in cents; prices are kept in hundredths ("paise") there too, and the 5-unit tick is a valid one.
  */
 import type { Random } from '../util/rng.js';
 import { type PlaceOrder, toPaise, toTick } from './order.js';
 
+/** Which instrument list background orders come from: Indian (kite, ticker-service) or US (alpaca). */
+export type Market = 'IN' | 'US';
+
 interface Instrument {
   tradingsymbol: string;
-  exchange: 'NSE' | 'NFO';
+  exchange: string;
   /** Reference price, rupees. */
   price: number;
   lot: number;
@@ -28,6 +32,25 @@ export const instruments: readonly Instrument[] = [
   { tradingsymbol: 'NIFTY24DECFUT', exchange: 'NFO', price: 24187.3, lot: 75 },
 ];
 
+/** US equities and ETFs for the alpaca dialect; `exchange` is the listing venue (Alpaca sends none). */
+export const usInstruments: readonly Instrument[] = [
+  { tradingsymbol: 'AAPL', exchange: 'NASDAQ', price: 229.87, lot: 1 },
+  { tradingsymbol: 'MSFT', exchange: 'NASDAQ', price: 415.4, lot: 1 },
+  { tradingsymbol: 'NVDA', exchange: 'NASDAQ', price: 135.2, lot: 1 },
+  { tradingsymbol: 'AMZN', exchange: 'NASDAQ', price: 207.85, lot: 1 },
+  { tradingsymbol: 'TSLA', exchange: 'NASDAQ', price: 345.15, lot: 1 },
+  { tradingsymbol: 'JPM', exchange: 'NYSE', price: 242.05, lot: 1 },
+  { tradingsymbol: 'SPY', exchange: 'ARCA', price: 602.55, lot: 1 },
+  { tradingsymbol: 'QQQ', exchange: 'NASDAQ', price: 515.3, lot: 1 },
+];
+
+const known = (symbol: string) =>
+  instruments.find((i) => i.tradingsymbol === symbol) ??
+  usInstruments.find((i) => i.tradingsymbol === symbol);
+
+/** The listing venue of a known symbol, else null. */
+export const exchangeOf = (symbol: string): string | null => known(symbol)?.exchange ?? null;
+
 /** Rejection reasons in the words of Kite's RMS. */
 export const rejectionMessages: readonly string[] = [
   'Insufficient funds. Required margin is 95417.84 but available margin is 74251.80.',
@@ -46,8 +69,8 @@ export const between = (random: Random, min: number, max: number): number => min
 
 /** The market price the sim fills against, paise: the catalog's, the order's own, or a stable guess. */
 export function referencePaise(symbol: string, price?: number | null): number {
-  const known = instruments.find((i) => i.tradingsymbol === symbol);
-  if (known) return toPaise(known.price);
+  const inst = known(symbol);
+  if (inst) return toPaise(inst.price);
   if (price) return toPaise(price);
   let h = 0;
   for (const c of symbol) h = (h * 31 + c.charCodeAt(0)) >>> 0;
@@ -55,18 +78,22 @@ export function referencePaise(symbol: string, price?: number | null): number {
 }
 
 /** Lot size of a symbol (1 when unknown). */
-export const lotOf = (symbol: string): number =>
-  instruments.find((i) => i.tradingsymbol === symbol)?.lot ?? 1;
+export const lotOf = (symbol: string): number => known(symbol)?.lot ?? 1;
 
-/** A plausible order from the simulated trader. */
-export function randomOrder(random: Random): PlaceOrder {
-  const inst = pick(random, instruments);
+/** A plausible order from the simulated trader, on the given market's instruments. */
+export function randomOrder(random: Random, market: Market = 'IN'): PlaceOrder {
+  const inst = pick(random, market === 'US' ? usInstruments : instruments);
   const side = random() < 0.55 ? 'BUY' : 'SELL';
   const u = random();
   const orderType = u < 0.35 ? 'MARKET' : u < 0.8 ? 'LIMIT' : u < 0.92 ? 'SL' : 'SL-M';
   const lots = inst.lot > 1 ? 1 + Math.floor(random() * 6) : 1 + Math.floor(random() * 200);
+  // A US cash account has no margin products: its orders are all delivery (CNC) for the engine.
   const product =
-    inst.exchange === 'NFO' ? pick(random, ['NRML', 'MIS'] as const) : pick(random, ['CNC', 'MIS'] as const);
+    market === 'US'
+      ? 'CNC'
+      : inst.exchange === 'NFO'
+        ? pick(random, ['NRML', 'MIS'] as const)
+        : pick(random, ['CNC', 'MIS'] as const);
   const ref = toPaise(inst.price);
   // Buyers bid a little below the market, sellers offer a little above; stops sit on the far side.
   const away = (sign: number) => toTick(ref * (1 + (sign * between(random, 0.5, 10)) / 1000)) / 100;

@@ -29,21 +29,36 @@ export interface EngineDeps {
   backgroundRejectRate?: number;
   /** Chance that an order placed through the API is rejected at random (default 0). */
   apiRejectRate?: number;
+  /** Whether the sim's own trader modifies resting orders (default true; Alpaca replaces instead). */
+  modifications?: boolean;
 }
 
 export type PlaceResult = { ok: boolean; order: SimOrder };
+export interface PlaceOptions {
+  /** Placed by the sim's own trader rather than through the API. */
+  background?: boolean;
+  /**
+   * A rejected placement leaves no order behind (nothing in the book, nothing emitted), as when a
+   * broker refuses the request synchronously (Alpaca's 403) instead of rejecting an order it took.
+   */
+  dropRejected?: boolean;
+}
+/** What one update did to the order; a fill says how much at what price (this execution only). */
+export type OrderChange =
+  | { kind: 'placed' | 'rejected' | 'cancel' | 'trigger' | 'modify' }
+  | { kind: 'fill'; qty: number; price: number };
 export type CancelResult =
   | { ok: true; order: SimOrder }
   | { ok: false; code: 'not_found' }
   | { ok: false; code: 'not_cancellable'; order: SimOrder };
-export type UpdateListener = (account: string, order: SimOrder) => void;
+export type UpdateListener = (account: string, order: SimOrder, change: OrderChange) => void;
 
 export interface Engine {
   readonly accounts: readonly string[];
   has(account: string): boolean;
   /** Copies of the account's orders, in creation order, optionally only those with a tag. */
   book(account: string, tag?: string): SimOrder[];
-  place(account: string, req: PlaceOrder, opts?: { background?: boolean }): PlaceResult;
+  place(account: string, req: PlaceOrder, opts?: PlaceOptions): PlaceResult;
   cancel(account: string, orderId: string): CancelResult;
   /** Subscribes to every change; returns the unsubscribe. */
   onUpdate(fn: UpdateListener): () => void;
@@ -62,18 +77,25 @@ export function createEngine(deps: EngineDeps): Engine {
   let seq = 0;
   let closed = false;
 
-  const emit = (live: LiveOrder) => {
+  const emit = (live: LiveOrder, change: OrderChange) => {
     const copy = { ...live.order };
-    for (const fn of listeners) fn(live.account, copy);
+    for (const fn of listeners) fn(live.account, copy, change);
   };
+  const step = { modify: deps.modifications ?? true };
 
   function schedule(live: LiveOrder): void {
     if (closed || isTerminalStatus(live.order.status)) return;
     const handle = clock.setTimeout(
       () => {
         timers.delete(live);
-        applyStep(live, decideStep(live, lotOf(live.order.tradingsymbol), random), clock.now());
-        emit(live);
+        const next = decideStep(live, lotOf(live.order.tradingsymbol), random, step);
+        const before = live.order.filled_quantity;
+        applyStep(live, next, clock.now());
+        const qty = live.order.filled_quantity - before;
+        emit(
+          live,
+          next.kind === 'fill' ? { kind: 'fill', qty, price: next.pricePaise / 100 } : { kind: next.kind },
+        );
         schedule(live);
       },
       nextDelay(live, random),
@@ -90,8 +112,10 @@ export function createEngine(deps: EngineDeps): Engine {
   function fillAtOnce(live: LiveOrder): void {
     const o = live.order;
     const at = o.order_type === 'LIMIT' || o.order_type === 'SL' ? o.price : o.trigger_price;
-    fill(live, o.pending_quantity, at > 0 ? toPaise(at) : live.refPaise, clock.now());
-    emit(live);
+    const qty = o.pending_quantity;
+    const paise = at > 0 ? toPaise(at) : live.refPaise;
+    fill(live, qty, paise, clock.now());
+    emit(live, { kind: 'fill', qty, price: paise / 100 });
   }
 
   const known = (account: string) => {
@@ -121,9 +145,10 @@ export function createEngine(deps: EngineDeps): Engine {
         background,
         reject,
       });
+      if (reject && opts.dropRejected) return { ok: false, order: { ...live.order } };
       book.push(live);
       byId.set(live.order.order_id, live);
-      emit(live);
+      emit(live, { kind: reject ? 'rejected' : 'placed' });
       if (!reject && faults.take(account, 'fill_on_place')) fillAtOnce(live);
       schedule(live);
       return { ok: reject === null, order: { ...live.order } };
@@ -137,7 +162,7 @@ export function createEngine(deps: EngineDeps): Engine {
       clock.clearTimeout(timers.get(live));
       timers.delete(live);
       cancel(live, clock.now(), 'Cancelled by user');
-      emit(live);
+      emit(live, { kind: 'cancel' });
       return { ok: true, order: { ...live.order } };
     },
 

@@ -45,8 +45,13 @@ function fillQty(live: LiveOrder, lot: number, random: Random): number {
   return (1 + Math.floor(random() * (lots - 1))) * lot;
 }
 
-/** Chooses the next step of a working order. */
-export function decideStep(live: LiveOrder, lot: number, random: Random): Step {
+/** Chooses the next step of a working order; `opts.modify` false keeps the sim's trader from modifying. */
+export function decideStep(
+  live: LiveOrder,
+  lot: number,
+  random: Random,
+  opts: { modify: boolean } = { modify: true },
+): Step {
   const o = live.order;
   if (o.status === 'TRIGGER PENDING') {
     if (live.background && random() < 0.15) return { kind: 'cancel', message: 'Cancelled by user' };
@@ -57,7 +62,7 @@ export function decideStep(live: LiveOrder, lot: number, random: Random): Step {
   const limit = Math.round(o.price * 100);
   if (live.background && live.steps + 1 < MAX_STEPS) {
     const u = random();
-    if (!live.modified && u < 0.1) {
+    if (opts.modify && !live.modified && u < 0.1) {
       const ticks = 1 + Math.floor(random() * 5);
       return { kind: 'modify', pricePaise: toTick(limit + (o.transaction_type === 'BUY' ? 5 : -5) * ticks) };
     }

@@ -60,3 +60,6 @@ export function createOrder(n: NewOrder): LiveOrder {
     },
   };
 }
+
+/** The session-wide sequence number inside an order id made by createOrder. */
+export const orderSeq = (orderId: string): number => Number(orderId.slice(6)) || 0;

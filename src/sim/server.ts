@@ -1,7 +1,8 @@
 /**
- * One HTTP server for the whole sim: the wire formats' REST routes and the control API through
- * Hono, and their streams through ws on the server's 'upgrade' event, where unknown accounts
- * (404) and auth_fail faults (401) are refused with a real HTTP response before any upgrade.
+ * One HTTP server for the whole sim: the wire format's REST routes and the control API through
+ * Hono, and its stream through ws on the server's 'upgrade' event, where the format may refuse
+ * (unknown account, bad credentials, auth_fail) with a real HTTP response before any upgrade.
+ * A format with a heartbeat gets one interval on the injected clock for all its sockets.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -11,15 +12,14 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { WebSocketServer } from 'ws';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import type { Engine } from './engine.js';
 import type { Faults } from './faults.js';
+import { attachSocket } from './session.js';
 import type { Streams } from './streams.js';
 import { errorBody, type SimContext, type WireFormat } from './wire.js';
 
 export interface ServerDeps {
   host: string;
   port: number;
-  engine: Engine;
   faults: Faults;
   streams: Streams;
   formats: readonly WireFormat[];
@@ -59,11 +59,11 @@ export function createRestDelay(clock: Clock, faults: Faults) {
   };
 }
 
-const reasons: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found' };
+const reasons: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
 
-/** Answers an upgrade request with a plain HTTP error and closes the socket. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify(errorBody(code, message));
+/** Answers an upgrade request with a plain HTTP error (a JSON body) and closes the socket. */
+function refuse(socket: Duplex, status: number, json: unknown): void {
+  const body = JSON.stringify(json);
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nConnection: close\r\n` +
@@ -74,72 +74,59 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
 function buildApp(deps: ServerDeps): Hono {
   const app = new Hono();
   app.route('/', deps.extra);
-  for (const f of deps.formats) app.route('/', f.routes(deps.ctx));
+  for (const f of deps.formats) app.route('/', f.routes());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => c.json(errorBody('internal', err.message), 500));
   return app;
 }
 
+/** Runs each format's heartbeat on the clock; returns the stop. */
+function startHeartbeats(deps: ServerDeps): () => void {
+  const { clock } = deps.ctx;
+  const handles = deps.formats.flatMap((format) => {
+    const hb = format.heartbeat;
+    if (!hb) return [];
+    let tick = 0;
+    return [clock.setInterval(() => deps.streams.beat(format, hb.frames(++tick)), hb.everyMs)];
+  });
+  return () => {
+    for (const h of handles) clock.clearInterval(h);
+  };
+}
+
 /** Starts the server on host:port (0 picks a free port). */
 export async function startServer(deps: ServerDeps): Promise<SimServer> {
-  const { engine, faults, streams } = deps;
+  const { faults, streams, logger } = deps;
   const app = buildApp(deps);
   const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
   // Protocol pongs are sent by hand so that a stalled account answers no ping of either kind.
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
 
-  function accept(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    account: string,
-    format: WireFormat,
-  ): void {
-    if (!engine.has(account)) {
-      refuse(socket, 404, 'unknown_account', `no such account: ${account}`);
-      return;
-    }
-    if (faults.take(account, 'auth_fail')) {
-      refuse(socket, 401, 'unauthorized', 'invalid credentials');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const remove = streams.add(account, ws, format);
-      deps.logger(`stream connected: ${account}`);
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        const answer = streams.reply(account, format, String(data));
-        if (answer !== null) ws.send(answer);
-      });
-      ws.on('ping', (data) => {
-        if (!faults.active(account, 'stall')) ws.pong(data);
-      });
-      ws.on('error', () => ws.terminate());
-      ws.on('close', () => {
-        remove();
-        deps.logger(`stream closed: ${account}`);
-      });
-    });
-  }
-
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const url = new URL(req.url ?? '/', 'http://sim');
     for (const format of deps.formats) {
-      const account = format.streamAccount(path);
-      if (account !== null) {
-        accept(req, socket, head, account, format);
+      const answer = format.upgrade(url);
+      if (answer === null) continue;
+      if (answer.kind === 'refuse') {
+        refuse(socket, answer.status, answer.body);
         return;
       }
+      wss.handleUpgrade(req, socket, head, (ws) =>
+        attachSocket({ streams, faults, logger }, ws, format, answer.account),
+      );
+      return;
     }
-    refuse(socket, 404, 'not_found', `no stream at ${path}`);
+    refuse(socket, 404, errorBody('not_found', `no stream at ${url.pathname}`));
   });
 
   server.listen(deps.port, deps.host);
   await once(server, 'listening'); // rejects on a listen 'error' such as EADDRINUSE
+  const stopHeartbeats = startHeartbeats(deps);
   return {
     port: (server.address() as AddressInfo).port,
     async close() {
+      stopHeartbeats();
       streams.closeAll();
       wss.close();
       server.closeAllConnections();

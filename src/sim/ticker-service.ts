@@ -5,8 +5,8 @@
  */
 import { Hono } from 'hono';
 import { BatchRequestSchema, runBatch } from './batch.js';
-import { PlaceOrderSchema, type SimOrder } from './order.js';
-import { errorBody, firstIssue, readJson, type SimContext, type WireFormat } from './wire.js';
+import { PlaceOrderSchema } from './order.js';
+import { errorBody, firstIssue, readJson, type SimContext, type Upgrade, type WireFormat } from './wire.js';
 
 const streamPath = /^\/advanced\/ws\/orders\/([^/]+)\/?$/;
 
@@ -86,21 +86,40 @@ function malformed(account: string, n: number): string {
   }
 }
 
+/** The account a stream path names, or null when it is not the stream path (or badly escaped). */
+function pathAccount(pathname: string): string | null {
+  const m = streamPath.exec(pathname);
+  if (!m?.[1]) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null; // a broken %-escape names no account
+  }
+}
+
+/** The stream needs no credentials: an unknown account is 404, an auth_fail fault 401. */
+function upgrade(ctx: SimContext, url: URL): Upgrade | null {
+  const account = pathAccount(url.pathname);
+  if (account === null) return null;
+  if (!ctx.engine.has(account)) {
+    return { kind: 'refuse', status: 404, body: errorBody('unknown_account', `no such account: ${account}`) };
+  }
+  if (ctx.faults.take(account, 'auth_fail')) {
+    return { kind: 'refuse', status: 401, body: errorBody('unauthorized', 'invalid credentials') };
+  }
+  return { kind: 'accept', account };
+}
+
 /** The `ticker-service` dialect of the simulator. */
-export const tickerServiceFormat: WireFormat = {
-  name: 'ticker-service',
-  routes,
-  streamAccount(pathname) {
-    const m = streamPath.exec(pathname);
-    if (!m?.[1]) return null;
-    try {
-      return decodeURIComponent(m[1]);
-    } catch {
-      return null; // a broken %-escape names no account
-    }
-  },
-  encode: (account: string, order: SimOrder, timestamp: string) =>
-    JSON.stringify({ type: 'order_update', account_id: account, data: order, timestamp }),
-  malformed,
-  reply: (text) => (text === 'ping' ? 'pong' : null),
-};
+export function createTickerServiceFormat(ctx: SimContext): WireFormat {
+  return {
+    name: 'ticker-service',
+    routes: () => routes(ctx),
+    upgrade: (url) => upgrade(ctx, url),
+    onMessage: (_session, data, isBinary) =>
+      !isBinary && data.toString('utf8') === 'ping' ? [{ kind: 'send', frame: 'pong' }] : [],
+    encode: (account, order, _change, timestamp) =>
+      JSON.stringify({ type: 'order_update', account_id: account, data: order, timestamp }),
+    malformed,
+  };
+}

@@ -20,6 +20,8 @@ export interface StreamClient {
   ws: WebSocket;
   /** Every text message received, raw. */
   texts: string[];
+  /** Every message received, text or binary, in arrival order. */
+  frames: { data: Buffer; binary: boolean }[];
   closed: { code: number } | null;
   close(): void;
 }
@@ -28,8 +30,12 @@ export interface StreamClient {
 export function openStream(url: string): Promise<StreamClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
-    const client: StreamClient = { ws, texts: [], closed: null, close: () => ws.terminate() };
-    ws.on('message', (data) => client.texts.push(String(data)));
+    const client: StreamClient = { ws, texts: [], frames: [], closed: null, close: () => ws.terminate() };
+    ws.on('message', (data, binary) => {
+      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      client.frames.push({ data: buf, binary });
+      if (!binary) client.texts.push(buf.toString('utf8'));
+    });
     ws.on('close', (code) => {
       client.closed = { code };
     });
@@ -83,6 +89,38 @@ export function orderFrames(c: StreamClient): Record<string, unknown>[] {
 export interface JsonResponse {
   status: number;
   body: Record<string, unknown>;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON (or as is, when a string). */
+  json?: unknown;
+  /** Sent form-encoded, as Kite's API wants. */
+  form?: Record<string, string | number>;
+}
+
+/** fetch with headers and a JSON or form body; the answer parsed as JSON when it is JSON. */
+export async function request(method: string, url: string, opts: RequestOptions = {}): Promise<JsonResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined;
+  if (opts.json !== undefined) {
+    body = typeof opts.json === 'string' ? opts.json : JSON.stringify(opts.json);
+    headers['content-type'] = 'application/json';
+  } else if (opts.form) {
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.form)) form.set(k, String(v));
+    body = form.toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = {};
+  try {
+    parsed = text === '' ? {} : JSON.parse(text);
+  } catch {
+    parsed = { text };
+  }
+  return { status: res.status, body: parsed as Record<string, unknown> };
 }
 
 /** fetch with a JSON body (or a raw string) and a parsed JSON answer. */
