@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DialectNameSchema } from './config/schema.js';
 import { ConfigError, serveDemo, serveGateway, serveSim } from './main.js';
 import { isValidTimeZone } from './orders/time.js';
+import { SIM_DIALECTS } from './sim/index.js';
 import { dialectFor } from './upstream/dialects/index.js';
 import { normalizeLines } from './upstream/normalize-stream.js';
 
@@ -122,21 +123,26 @@ const commands: Record<string, Command> = {
   },
   sim: {
     summary: 'run the simulated broker alone',
-    usage: 'ordergate sim [--port 8080] [--accounts primary,secondary] [--rate 5] [--seed 1]',
+    usage:
+      'ordergate sim [--dialect ticker-service] [--port 8080] [--accounts primary,secondary] [--rate 5] [--seed 1]',
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8080' },
       accounts: { type: 'string', default: 'primary,secondary' },
       rate: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
+      dialect: { type: 'string', default: 'ticker-service' },
     },
     help: [
+      '--dialect <name>     wire format: ticker-service (default), kite or alpaca',
       '--host <addr>        address to listen on (default 127.0.0.1)',
       '--port <n>           port for the WS stream, REST and control API (default 8080)',
       '--accounts <a,b>     account ids (default primary,secondary)',
       '--rate <n>           new orders per second per account (default 5; 0 for none)',
       '--seed <n>           seed of the simulation (default 1)',
-      'Speaks the ticker-service dialect. Control API: POST /sim/faults, POST /sim/activity, GET /sim/stats.',
+      'Serves the same order lifecycles in the chosen broker wire format: its stream handshake,',
+      'frames, REST paths and auth headers. Account ids are the API keys (kite api_key, alpaca key id).',
+      'Control API in every dialect: POST /sim/faults, DELETE /sim/faults, POST /sim/activity, GET /sim/stats.',
     ],
     async run(v) {
       const accounts = String(v.accounts)
@@ -144,7 +150,10 @@ const commands: Record<string, Command> = {
         .map((s) => s.trim())
         .filter(Boolean);
       if (accounts.length === 0) throw new UsageError('--accounts needs at least one id');
+      const dialect = SIM_DIALECTS.find((d) => d === v.dialect);
+      if (!dialect) throw new UsageError(`--dialect must be one of ${SIM_DIALECTS.join(', ')}`);
       await serveSim({
+        dialect,
         host: String(v.host),
         port: intOption(v, 'port', 0, 65535),
         accounts,

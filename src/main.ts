@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig, resolveCredentials } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createGateway, type Gateway } from './gateway.js';
-import { startSim } from './sim/index.js';
+import { type SimDialect, startSim } from './sim/index.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { createLogger, type Logger } from './util/log.js';
 
@@ -96,6 +96,7 @@ export async function serveGateway(configPath: string): Promise<{ port: number }
 }
 
 export interface SimArgs {
+  dialect: SimDialect;
   host: string;
   port: number;
   accounts: string[];
@@ -110,7 +111,13 @@ export async function serveSim(
 ): Promise<{ port: number }> {
   const sim = await startSim({ ...args, logger: (msg) => log.debug(msg) });
   log.info(
-    { url: sim.httpUrl, accounts: args.accounts, rate: args.rate, seed: args.seed },
+    {
+      dialect: sim.dialect,
+      rest: sim.httpUrl,
+      stream: sim.streamUrl,
+      accounts: args.accounts,
+      rate: args.rate,
+    },
     'simulated broker listening',
   );
   onShutdown(log, sim.close);

@@ -44,9 +44,10 @@ async function post(account: string, body: unknown, headers: Record<string, stri
 const simStatus = (account: string, orderId: string | null) =>
   sim.book(account).find((o) => o.order_id === orderId)?.status;
 
-async function start(batch: Record<string, unknown> = {}) {
+async function start(batch: Record<string, unknown> = {}, upstream: Record<string, unknown> = {}) {
   sim = await startSim({ accounts: ['primary', 'secondary'], rate: 0, seed: 11 });
   gw = await startGateway({
+    upstream,
     batch: { leg_timeout_ms: 2_000, final_state_timeout_ms: 3_000, ...batch },
     accounts: [
       { id: 'primary', ws_url: sim.wsUrl, rest_url: sim.httpUrl, batch_mode: 'native' },
@@ -149,8 +150,25 @@ describe('timeouts', () => {
     const r = await post('secondary', { orders: condor.slice(0, 2) });
     expect(r.body.status).toBe('success');
     expect(r.body.legs.every((l) => l.status === 'placed' && l.order_id)).toBe(true);
+    const resolved = r.body.legs.filter((l) => l.error !== null);
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]?.error).toMatch(/^no answer: POST .* failed: .*; found by client id$/);
     for (const l of r.body.legs)
       expect(sim.book('secondary').find((o) => o.tag === l.client_order_id)?.order_id).toBe(l.order_id);
+  });
+});
+
+describe('a broker that stops answering', () => {
+  beforeEach(() => start({ leg_timeout_ms: 200 }, { rest_timeout_ms: 200 }));
+
+  it('reports a leg it cannot find as unknown, never as failed, and the batch as partial', async () => {
+    sim.injectFault({ account_id: 'secondary', kind: 'rest_latency', latency_ms: 1_000, count: 1_000 });
+    const r = await post('secondary', { orders: condor.slice(0, 2) });
+    expect(r.body.status).toBe('partial');
+    expect(r.body.legs.map((l) => l.status)).toEqual(['unknown', 'unknown']);
+    expect(r.body.legs[0]?.error).toMatch(/lookup failed/);
+    // They did reach the broker: that is why "unknown" and not "rejected".
+    expect(sim.book('secondary')).toHaveLength(2);
   });
 });
 

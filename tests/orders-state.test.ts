@@ -31,6 +31,13 @@ describe('judgeUpdate', () => {
     ['unchanged is a duplicate', base, v({}), false, 'duplicate'],
     ['only the timestamp moved', base, v({ updated_at: '2026-11-22T09:16:00.000Z' }), false, 'duplicate'],
     [
+      "only the broker's word moved (Kite UPDATE vs OPEN)",
+      base,
+      v({ broker_status: 'UPDATE' }),
+      false,
+      'duplicate',
+    ],
+    [
       'a partial fill',
       base,
       v({ status: 'partially_filled', filled_quantity: 4, pending_quantity: 6 }),

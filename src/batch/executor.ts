@@ -12,7 +12,7 @@ import type { LinkState } from '../upstream/link.js';
 import type { RestClient } from '../upstream/rest.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { type LegContext, placeLeg, resolveLeg, rollBackLeg } from './legs.js';
+import { confirmLeg, type LegContext, placeLeg, resolveLeg, rollBackLeg } from './legs.js';
 import { runNative } from './native.js';
 import { batchOutcome, tally } from './outcome.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -136,10 +136,14 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
       store.createBatch(batch, legs);
       const ctx = legContext(batchId, desk);
       if (desk.mode === 'native') await runNative(ctx, batch, legs);
-      else
+      else {
+        const orders = request.orders;
         await Promise.all(
-          legs.map((leg) => placeLeg(ctx, leg, request.orders[leg.index] as BatchRequest['orders'][0])),
+          legs.map((leg) => placeLeg(ctx, leg, orders[leg.index] as BatchRequest['orders'][0])),
         );
+        const placed = legs.filter((l) => l.status === 'placed');
+        if (desk.api.rejectsLater) await Promise.all(placed.map((l) => confirmLeg(ctx, l)));
+      }
       const unreachable = legs.every((l) => l.step === 'not_sent');
       return { result: await settle(ctx, batch, legs), unreachable };
     },

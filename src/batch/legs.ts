@@ -86,12 +86,13 @@ export async function resolveLeg(ctx: LegContext, leg: LegRow): Promise<void> {
       return;
     }
     const status = order.status === 'rejected' ? 'rejected' : 'placed';
+    const how = `${leg.error ?? 'no answer'}; found by client id`;
     ctx.save(leg, {
       step: 'found',
       status,
       order_id: order.order_id,
       filled_quantity: order.filled_quantity,
-      error: status === 'rejected' ? (order.status_message ?? 'rejected') : null,
+      error: status === 'rejected' ? `${how}: ${order.status_message ?? 'rejected'}` : how,
     });
   } catch (err) {
     ctx.save(leg, {
@@ -99,6 +100,29 @@ export async function resolveLeg(ctx: LegContext, leg: LegRow): Promise<void> {
       status: 'unknown',
       error: `${leg.error ?? 'no answer'}; lookup failed: ${(err as Error).message}`,
     });
+  }
+}
+
+/**
+ * For brokers that reject after accepting (Kite): waits until a placed leg leaves `pending`, and
+ * records a rejection as one. A leg still pending at the deadline stays placed: it is live.
+ */
+export async function confirmLeg(ctx: LegContext, leg: LegRow): Promise<void> {
+  const deadline = ctx.clock.now() + ctx.legTimeoutMs;
+  for (let round = 0; leg.order_id; round++) {
+    const order = await currentState(ctx, leg, round % 4 === 0);
+    if (order && order.status !== 'pending') {
+      if (order.status === 'rejected') {
+        ctx.save(leg, {
+          step: 'rejected',
+          status: 'rejected',
+          error: order.status_message ?? 'rejected by the broker',
+        });
+      }
+      return;
+    }
+    if (ctx.clock.now() >= deadline) return;
+    await sleep(ctx.clock, ctx.pollMs);
   }
 }
 

@@ -4,9 +4,16 @@
  * resumes from its last seq.
  */
 import type { WebSocket } from 'ws';
-import type { Hub, Outbound } from '../hub/hub.js';
+import type { Hub, Outbound, Subscriber } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
 import { CloseCode, errorFrame, parseClientMessage } from './protocol.js';
+import { backlog, frameOf, writeFrame } from './writer.js';
+
+interface AccountSubscription extends Subscriber {
+  /** The order ids this subscription is limited to; null for the whole account. */
+  only: Set<string> | null;
+  off: () => void;
+}
 
 export type StreamKind = 'account' | 'all' | 'message';
 export type DisconnectReason = 'client' | 'heartbeat' | 'slow_consumer' | 'server' | 'protocol';
@@ -45,8 +52,8 @@ export interface Session {
 
 export function createSession(deps: SessionDeps): Session {
   const { ws, hub } = deps;
-  /** Per subscribed account: its hub unsubscribe, and the order ids it's limited to (null: all). */
-  const subs = new Map<string, { off: () => void; only: Set<string> | null }>();
+  /** Per subscribed account: its hub subscriber, its unsubscribe, and the order ids it's limited to (null: all). */
+  const subs = new Map<string, AccountSubscription>();
   let closing = false;
   let protocolError = false;
 
@@ -60,22 +67,36 @@ export function createSession(deps: SessionDeps): Session {
     return true;
   };
 
-  const sendText = (text: string): void => {
-    if (closing) return;
-    if (ws.bufferedAmount > deps.bufferLimitBytes) {
-      session.close(CloseCode.slowConsumer, 'slow consumer: send buffer over limit', 'slow_consumer');
-      return;
-    }
-    ws.send(text);
+  /** False (and the session closed with 4008) when the client has fallen too far behind. */
+  const writable = (): boolean => {
+    if (closing) return false;
+    if (backlog(ws) <= deps.bufferLimitBytes) return true;
+    session.close(CloseCode.slowConsumer, 'slow consumer: send buffer over limit', 'slow_consumer');
+    return false;
   };
 
-  const subscriberFor = (accountId: string) => ({
-    deliver(m: Outbound) {
-      const only = subs.get(accountId)?.only;
-      if (only && m.orderId !== null && !only.has(m.orderId)) return;
-      sendText(m.text);
-    },
-  });
+  /** Frames for this session alone (replies, snapshots): serialized here, sent through ws. */
+  const sendText = (text: string): void => {
+    if (writable()) ws.send(text);
+  };
+
+  /** Shared messages: the frame built once for every subscriber. */
+  const sendShared = (m: Outbound): void => {
+    if (writable()) writeFrame(ws, frameOf(m));
+  };
+
+  const subscribeHub = (accountId: string, only: Set<string> | null): AccountSubscription => {
+    const sub: AccountSubscription = {
+      only,
+      off: () => {},
+      deliver(m) {
+        if (sub.only !== null && m.orderId !== null && !sub.only.has(m.orderId)) return;
+        sendShared(m);
+      },
+    };
+    sub.off = hub.subscribe(accountId, sub);
+    return sub;
+  };
 
   const session: Session = {
     id: deps.id,
@@ -88,10 +109,7 @@ export function createSession(deps: SessionDeps): Session {
       }
       const existing = subs.get(accountId);
       if (!existing) {
-        subs.set(accountId, {
-          off: hub.subscribe(accountId, subscriberFor(accountId)),
-          only: orderId ? new Set([orderId]) : null,
-        });
+        subs.set(accountId, subscribeHub(accountId, orderId ? new Set([orderId]) : null));
       } else if (existing.only) {
         if (orderId) existing.only.add(orderId);
         else existing.only = null;
@@ -104,7 +122,7 @@ export function createSession(deps: SessionDeps): Session {
         JSON.stringify({ type: 'subscribed', account_id: accountId, seq, recovered: replay.recovered }),
       );
       if (replay.recovered) {
-        for (const m of replay.messages) if (wanted(m.orderId)) sendText(m.text);
+        for (const m of replay.messages) if (wanted(m.orderId)) sendShared(m);
         return;
       }
       const orders = deps.orders(accountId).filter((o) => wanted(o.order_id));

@@ -15,7 +15,6 @@ const compared: ReadonlyArray<keyof Order> = [
   'price',
   'trigger_price',
   'average_price',
-  'broker_status',
   'status_message',
   'replaced_by',
   'order_type',
@@ -26,7 +25,11 @@ const compared: ReadonlyArray<keyof Order> = [
   'side',
 ];
 
-/** True when two versions of an order say the same thing (the timestamp alone doesn't count). */
+/**
+ * True when two versions of an order say the same thing. The timestamp alone doesn't count, nor
+ * does the broker's own word when the normalized status agrees (Kite's stream says UPDATE where
+ * its REST book says OPEN for the same partially filled order).
+ */
 export function sameContent(a: Order, b: Order): boolean {
   return compared.every((k) => a[k] === b[k]);
 }

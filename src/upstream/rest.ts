@@ -34,24 +34,27 @@ export function safeUrl(url: string): string {
 export function createRestClient(deps: { dispatcher: Dispatcher; timeoutMs: number }): RestClient {
   return {
     async call(method, url, opts = {}) {
-      let res: Dispatcher.ResponseData;
+      const timeoutMs = opts.timeoutMs ?? deps.timeoutMs;
+      let status: number;
+      let text: string;
       try {
-        res = await request(url, {
+        const res = await request(url, {
           method,
           dispatcher: deps.dispatcher,
           headers: opts.headers,
           body: opts.body,
-          headersTimeout: deps.timeoutMs,
-          bodyTimeout: deps.timeoutMs,
-          signal: AbortSignal.timeout(deps.timeoutMs),
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          signal: AbortSignal.timeout(timeoutMs),
         });
+        status = res.statusCode;
+        text = await res.body.text();
       } catch (cause) {
         const code = (cause as { code?: string }).code ?? (cause as Error).name;
-        throw new GatewayError('upstream_unavailable', `${method} ${safeUrl(url)} failed: ${code}`, {
-          cause,
-        });
+        // A request that may have reached the broker has an unknown outcome, not a failed one.
+        const kind = notSent.has(code) ? 'upstream_unavailable' : 'upstream_timeout';
+        throw new GatewayError(kind, `${method} ${safeUrl(url)} failed: ${code}`, { cause });
       }
-      const text = await res.body.text();
       let body: unknown = text;
       if (text !== '') {
         try {
@@ -60,7 +63,7 @@ export function createRestClient(deps: { dispatcher: Dispatcher; timeoutMs: numb
           // Not JSON: keep the text for the caller to judge.
         }
       }
-      return { status: res.statusCode, body };
+      return { status, body };
     },
   };
 }

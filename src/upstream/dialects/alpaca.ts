@@ -46,7 +46,8 @@ const authProblem =
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-function restHeaders(account: DialectAccount): Record<string, string> {
+/** Alpaca's REST headers: the key id and secret (never log them). */
+export function alpacaHeaders(account: DialectAccount): Record<string, string> {
   const { key_id: key = '', secret_key: secret = '' } = account.credentials;
   return { 'APCA-API-KEY-ID': key, 'APCA-API-SECRET-KEY': secret };
 }
@@ -98,7 +99,7 @@ async function fetchPage(rest: RestClient, account: DialectAccount, after: strin
     after,
   });
   const res = await rest.call('GET', `${trimSlash(account.restUrl)}/v2/orders?${q}`, {
-    headers: restHeaders(account),
+    headers: alpacaHeaders(account),
   });
   const what = `orders answered ${res.status}`;
   if (res.status === 401 || res.status === 403) throw new GatewayError('unauthorized', what);
@@ -196,7 +197,7 @@ export function alpacaPlaceRequest(account: DialectAccount, leg: KiteLeg): Upstr
   return {
     method: 'POST',
     url: `${trimSlash(account.restUrl)}/v2/orders`,
-    headers: { ...restHeaders(account), 'Content-Type': 'application/json' },
+    headers: { ...alpacaHeaders(account), 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   };
 }
@@ -206,6 +207,6 @@ export function alpacaCancelRequest(account: DialectAccount, orderId: string): U
   return {
     method: 'DELETE',
     url: `${trimSlash(account.restUrl)}/v2/orders/${encodeURIComponent(orderId)}`,
-    headers: restHeaders(account),
+    headers: alpacaHeaders(account),
   };
 }

@@ -3,14 +3,17 @@
  */
 import type { DialectName } from '../../config/schema.js';
 import { alpaca } from './alpaca.js';
+import { alpacaOrders } from './alpaca-orders.js';
 import { kite } from './kite.js';
+import { kiteOrders } from './kite-orders.js';
 import { tickerService } from './ticker-service.js';
 import type { Dialect } from './types.js';
 
 const dialects: Record<DialectName, Dialect> = {
   'ticker-service': tickerService,
-  kite,
-  alpaca,
+  // Order entry lives beside each adapter (it builds on its request helpers) and joins it here.
+  kite: { ...kite, orders: kiteOrders },
+  alpaca: { ...alpaca, orders: alpacaOrders },
 };
 
 export function dialectFor(name: DialectName): Dialect {

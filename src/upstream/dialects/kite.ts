@@ -36,7 +36,8 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function restHeaders(account: DialectAccount): Record<string, string> {
+/** Kite's REST headers: API version 3 and `token api_key:access_token` (never log them). */
+export function kiteHeaders(account: DialectAccount): Record<string, string> {
   const { api_key: key = '', access_token: token = '' } = account.credentials;
   return { 'X-Kite-Version': '3', Authorization: `token ${key}:${token}` };
 }
@@ -137,7 +138,7 @@ export const kite: Dialect = {
 
   async fetchSnapshot(rest, account, ctx) {
     const res = await rest.call('GET', `${trimSlash(account.restUrl)}/orders`, {
-      headers: restHeaders(account),
+      headers: kiteHeaders(account),
     });
     if (res.status !== 200) throw snapshotFailure(res);
     const book = BookSchema.safeParse(res.body);
@@ -172,7 +173,7 @@ export function kitePlaceRequest(
   return {
     method: 'POST',
     url: `${trimSlash(account.restUrl)}/orders/${encodeURIComponent(variety)}`,
-    headers: { ...restHeaders(account), 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { ...kiteHeaders(account), 'Content-Type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   };
 }
@@ -187,6 +188,6 @@ export function kiteCancelRequest(
   return {
     method: 'DELETE',
     url: `${base}/orders/${encodeURIComponent(variety)}/${encodeURIComponent(orderId)}`,
-    headers: restHeaders(account),
+    headers: kiteHeaders(account),
   };
 }

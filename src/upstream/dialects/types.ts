@@ -80,6 +80,12 @@ export interface NativeLegResult {
  * have and no answer came, upstream_error or unauthorized otherwise.
  */
 export interface OrderApi {
+  /**
+   * True when a successful placement only means "received": the broker may still reject the
+   * order a moment later, as a status update (Kite's RMS rejections). The executor then waits
+   * for each leg's first real state before calling it placed.
+   */
+  readonly rejectsLater?: boolean;
   /** Places one leg; `clientId` tags it so that it can be found again (Kite `tag`, Alpaca client_order_id). */
   place(
     rest: RestClient,
