@@ -2,11 +2,11 @@
  * Starts a real gateway in-process on 127.0.0.1 port 0, with the clock and randomness a test
  * chooses, and connects test clients to it.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, resolveCredentials } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -32,7 +32,10 @@ export async function startGateway(
   const gateway = createGateway({
     config: loaded.config,
     store: openSqliteStore(join(dataDir, 'ordergate.sqlite')),
-    credentials: () => ({ token: 'test-token' }),
+    credentials: (a) =>
+      Object.keys(a.credentials).length > 0
+        ? resolveCredentials(a, {}, (p) => readFileSync(p, 'utf8'))
+        : { token: 'test-token' },
     clock: opts.clock,
     random: opts.random,
     log: silentLogger,
