@@ -159,8 +159,26 @@ describe('Kite REST fixtures', () => {
     // OMS steps that don't change the normalized order (PUT ORDER REQ RECEIVED → VALIDATION
     // PENDING → OPEN PENDING are all `pending`; MODIFY … PENDING is still `open` at 300) are not
     // re-broadcast: only the broker's word moved.
-    expect(history.map((o) => book.apply(o).accept)).toEqual([true, false, false, true, false, false, false, true]);
-    expect(history.map((o) => book.apply(o).accept)).toEqual([false, false, false, false, false, false, true, true]);
+    expect(history.map((o) => book.apply(o).accept)).toEqual([
+      true,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect(history.map((o) => book.apply(o).accept)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
     // Known limit of judgeUpdate (state.ts): a replayed same-second, same-rank state (MODIFIED at
     // 11:08:16) is taken as new, so the price flaps 300.1 -> 300 -> 300.1. Kite gives no sequence.
     expect(book.get('zerodha', '171229000724687')?.price).toBe(300.1);
