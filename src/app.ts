@@ -2,7 +2,13 @@
  * The HTTP API (DESIGN.md "REST"): health, readiness, link status and the gateway's view of
  * orders. One error handler maps GatewayError codes to statuses and JSON bodies.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { type AuthEnv, authenticate, authorize } from './auth/http.js';
+import type { Verifier } from './auth/jwt.js';
+import { isAdmin, visibleAccounts } from './auth/principal.js';
 import type { StreamKind } from './downstream/session.js';
 import type { Order } from './orders/model.js';
 import type { LinkStatus } from './upstream/link.js';
@@ -17,20 +23,40 @@ export interface AppDeps {
   order(accountId: string, orderId: string): Order | undefined;
   log: Logger;
   /** More routes, mounted at the root (batch orders). */
-  routes?: Hono;
+  routes?: Hono<AuthEnv>;
   /** Readiness of the durable store. */
   storeReady?: () => boolean;
+  /** Verifies client tokens; null runs without authentication (serve --insecure-no-auth). */
+  verifier: Verifier | null;
+  security: { corsOrigins: readonly string[]; maxBodyBytes: number };
+  /** Run before everything else: request id, request log, HTTP metrics. */
+  middleware?: MiddlewareHandler[];
+  /** Mounted ahead of every other middleware and of client auth: GET /metrics (own token). */
+  publicRoutes?: Hono;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
 export function createApp(deps: AppDeps) {
   const accounts = new Set(deps.accounts);
-  const app = new Hono();
+  const app = new Hono<AuthEnv>();
+  const origins = new Set(deps.security.corsOrigins);
+  for (const m of deps.middleware ?? []) app.use(m);
+  if (deps.publicRoutes) app.route('/', deps.publicRoutes);
 
-  const requireAccount = (id: string) => {
-    if (!accounts.has(id)) throw new GatewayError('unknown_account', `no account ${JSON.stringify(id)}`);
-  };
+  app.use(secureHeaders());
+  // CORS for the allowlisted browser origins only; WebSocket upgrades check Origin themselves.
+  app.use(cors({ origin: (origin) => (origins.has(origin) ? origin : null), credentials: false }));
+  app.use(
+    bodyLimit({
+      maxSize: deps.security.maxBodyBytes,
+      onError: () => {
+        throw new GatewayError('payload_too_large', `body over ${deps.security.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+  app.use('/accounts/*', authenticate(deps.verifier));
+  app.use('/ws/status', authenticate(deps.verifier));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
@@ -41,17 +67,27 @@ export function createApp(deps: AppDeps) {
     return c.json({ ready, store, links }, ready ? 200 : 503);
   });
 
-  app.get('/ws/status', (c) => c.json({ links: deps.linkStatuses(), clients: deps.clientCounts() }));
+  // Details for admins; others see the state of the links of their own accounts.
+  app.get('/ws/status', (c) => {
+    const p = c.get('principal');
+    if (isAdmin(p)) return c.json({ links: deps.linkStatuses(), clients: deps.clientCounts() });
+    const mine = new Set(visibleAccounts(p, deps.accounts));
+    const links = deps
+      .linkStatuses()
+      .filter((l) => mine.has(l.account_id))
+      .map(({ account_id, state, since }) => ({ account_id, state, since }));
+    return c.json({ links });
+  });
 
   app.get('/accounts/:id/orders', (c) => {
     const id = c.req.param('id');
-    requireAccount(id);
+    authorize(c, 'orders:read', id, accounts);
     return c.json({ account_id: id, orders: deps.orders(id) });
   });
 
   app.get('/accounts/:id/orders/:orderId', (c) => {
     const id = c.req.param('id');
-    requireAccount(id);
+    authorize(c, 'orders:read', id, accounts);
     const order = deps.order(id, c.req.param('orderId'));
     if (!order) throw new GatewayError('not_found', 'no such order on this account');
     return c.json(order);

@@ -6,14 +6,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Registry } from 'prom-client';
 import { Agent } from 'undici';
 import { createApp } from './app.js';
+import type { Verifier } from './auth/jwt.js';
 import { createBatchExecutor, type Desk } from './batch/executor.js';
 import { createRateLimiter } from './batch/rate-limit.js';
 import { batchRoutes } from './batch/routes.js';
 import type { AccountConfig, Config } from './config/schema.js';
 import { createDownstream } from './downstream/server.js';
 import { createHub } from './hub/hub.js';
+import { createGatewayMetrics } from './metrics/index.js';
 import { createOrderBook } from './orders/state.js';
 import type { Store } from './store/types.js';
 import { dialectFor } from './upstream/dialects/index.js';
@@ -27,12 +30,18 @@ export interface GatewayDeps {
   config: Config;
   /** Durable state: the batch journal and idempotency keys. The gateway closes it on stop. */
   store: Store;
+  /** Verifies client tokens; absent or null runs without authentication (--insecure-no-auth). */
+  verifier?: Verifier | null;
   /** Resolved credentials of an account (secrets never travel inside Config). */
   credentials(account: AccountConfig): Record<string, string>;
   clock?: Clock;
   random?: Random;
   log?: Logger;
   newId?: () => string;
+  /** Where the gateway registers its metrics (main.ts: one per process); default a fresh one. */
+  metrics?: Registry;
+  /** Resolved config metrics.token: the bearer token GET /metrics requires, if any. */
+  metricsToken?: string;
 }
 
 export interface Gateway {
@@ -52,10 +61,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log ?? silentLogger;
   const accountIds = config.accounts.map((a) => a.id);
   const book = createOrderBook();
+  // Sources are read at scrape time, after the links and the downstream server below exist.
+  const metrics = createGatewayMetrics(deps.metrics ?? new Registry(), {
+    accounts: accountIds,
+    linkStatuses: () => [...links.values()].map((l) => l.status()),
+    published: (id) => hub.seq(id),
+    clientCounts: () => downstream.clientCounts(),
+    messagesSent: () => downstream.messagesSent(),
+    log,
+    token: deps.metricsToken,
+  });
   const hub = createHub({
     epoch: randomBytes(4).toString('hex'),
     historySize: config.downstream.history_size,
     now: clock.now,
+    onFanOut(m, subscribers) {
+      if (subscribers > 0) metrics.downstream.relayed(clock.now() - m.receivedAt);
+    },
   });
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   const rest = createRestClient({ dispatcher, timeoutMs: config.upstream.rest_timeout_ms });
@@ -82,11 +104,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
         backoffMinMs: config.upstream.backoff_min_ms,
         backoffMaxMs: config.upstream.backoff_max_ms,
       },
-      onOrder(order, receivedAt) {
+      onOrder(order, receivedAt, source) {
         const verdict = book.apply(order);
-        if (verdict.accept) hub.publish(order, receivedAt);
-        else log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
+        if (verdict.accept) {
+          if (source === 'resync') metrics.upstream.recovered(a.id);
+          hub.publish(order, receivedAt);
+          return;
+        }
+        metrics.upstream.dropped(a.id, verdict.reason);
+        log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
       },
+      onResync: (result) => metrics.upstream.resync(a.id, result),
       onState({ accountId, to, at }) {
         hub.publishStatus({ account_id: accountId, state: to, since: new Date(at).toISOString() });
       },
@@ -124,6 +152,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       finalStateTimeoutMs: config.batch.final_state_timeout_ms,
       pollMs: 100,
     },
+    onFinished: metrics.batches.finished,
   });
 
   const downstream = createDownstream({
@@ -136,8 +165,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     settings: {
       heartbeatMs: config.downstream.heartbeat_ms,
       bufferLimitBytes: config.downstream.client_buffer_limit_bytes,
-      maxPayloadBytes: 16 * 1024,
+      maxPayloadBytes: config.security.max_ws_payload_bytes,
+      origins: config.security.cors_origins,
+      maxConnectionsPerSubject: config.security.max_connections_per_subject,
+      maxSubscriptions: config.security.max_subscriptions_per_connection,
+      messagesPerSecond: config.security.ws_messages_per_s,
+      messageBurst: config.security.ws_message_burst,
     },
+    verifier: deps.verifier ?? null,
+    onDisconnect: (_stream, reason) => metrics.downstream.disconnected(reason),
+    onResume: metrics.downstream.resumed,
   });
 
   const app = createApp({
@@ -147,7 +184,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     orders: book.list,
     order: book.get,
     log,
-    routes: batchRoutes({ accounts: new Set(desks.keys()), executor, store: deps.store, now: clock.now }),
+    routes: batchRoutes({
+      accounts: new Set(desks.keys()),
+      executor,
+      store: deps.store,
+      now: clock.now,
+      rate: { perSecond: config.security.batches_per_s, burst: config.security.batch_burst },
+      onReplay: metrics.batches.replayed,
+    }),
+    middleware: metrics.middleware,
+    publicRoutes: metrics.routes,
+    verifier: deps.verifier ?? null,
+    security: { corsOrigins: config.security.cors_origins, maxBodyBytes: config.security.max_body_bytes },
     storeReady: () => {
       try {
         return deps.store.ping();

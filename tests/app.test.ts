@@ -25,6 +25,8 @@ function app(states: LinkStatus['state'][] = ['connected', 'connected']) {
     orders: (id) => (id === 'primary' ? [order] : []),
     order: (id, oid) => (id === 'primary' && oid === 'A' ? order : undefined),
     log: silentLogger,
+    verifier: null,
+    security: { corsOrigins: [], maxBodyBytes: 65_536 },
   });
 }
 

@@ -33,7 +33,7 @@ const legs = ['NIFTY24DEC23800PE', 'NIFTY24DEC23900PE', 'NIFTY24DEC24100CE', 'NI
 );
 
 async function startGatewayProcess(configPath: string): Promise<{ child: Child; url: string }> {
-  const child = run(['serve', '--config', configPath]);
+  const child = run(['serve', '--config', configPath, '--insecure-no-auth']);
   children.push(child);
   const [, port] = await child.waitForOutput(/"port":(\d+)[^\n]*gateway listening/);
   return { child, url: `http://127.0.0.1:${port}` };

@@ -14,7 +14,7 @@ const file = (name: string, content: unknown) => {
 };
 
 describe('ordergate command', () => {
-  it.each(['serve', 'demo', 'sim'])('%s --help documents its options and exits 0', async (cmd) => {
+  it.each(['serve', 'demo', 'sim', 'normalize', 'token'])('%s --help documents its options and exits 0', async (cmd) => {
     const c = run([cmd, '--help']);
     expect(await c.exited).toBe(0);
     expect(c.stdout()).toContain(`ordergate ${cmd}:`);
@@ -61,19 +61,38 @@ describe('ordergate serve', () => {
   it('serves, then on SIGTERM closes clients with 1001, closes the upstream link and exits 0', async () => {
     const path = file('good.json', {
       port: 0,
+      auth: { hs256_secret: { env: 'JWT_SECRET' } },
       accounts: [
         { id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url, credentials: { token: { env: 'T' } } },
       ],
     });
-    const c = run(['serve', '--config', path], { T: 'super-secret-token', ORDERGATE_LOG_LEVEL: 'debug' });
+    const env = { T: 'super-secret-token', JWT_SECRET: 'jwt-secret-of-the-test', ORDERGATE_LOG_LEVEL: 'debug' };
+    const minted = run(['token', '--config', path, '--sub', 'alice', '--accounts', 'primary', '--ttl', '5m'], env);
+    expect(await minted.exited).toBe(0);
+    const token = minted.stdout().trim();
+    expect(token.split('.')).toHaveLength(3);
+    const c = run(['serve', '--config', path], env);
     const [, port] = await c.waitForOutput(/"port":(\d+)[^\n]*gateway listening/);
-    const client = await connect(`ws://127.0.0.1:${port}/ws/orders/primary`);
+    const client = await connect(`ws://127.0.0.1:${port}/ws/orders/primary?token=${token}`);
     await c.waitForOutput(/"to":"connected"/);
     c.proc.kill('SIGTERM');
     expect((await client.closed).code).toBe(1001);
     expect(await c.exited).toBe(0);
     expect(broker.sockets.size).toBe(0);
     expect(c.stdout() + c.stderr()).not.toContain('super-secret-token');
+    expect(c.stdout() + c.stderr()).not.toContain(token);
+  });
+
+  it('refuses to start without an auth section, and warns at every start with --insecure-no-auth', async () => {
+    const path = file('noauth.json', { port: 0, accounts: [{ id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url }] });
+    const refused = run(['serve', '--config', path]);
+    expect(await refused.exited).toBe(2);
+    expect(refused.stderr()).toContain('auth: missing');
+    const insecure = run(['serve', '--config', path, '--insecure-no-auth']);
+    await insecure.waitForOutput(/WITHOUT client authentication/);
+    await insecure.waitForOutput(/gateway listening/);
+    insecure.proc.kill('SIGTERM');
+    expect(await insecure.exited).toBe(0);
   });
 
   it('on SIGHUP re-reads credentials: a link in auth_failed reconnects, clients stay connected', async () => {
@@ -90,7 +109,7 @@ describe('ordergate serve', () => {
         },
       ],
     });
-    const c = run(['serve', '--config', path]);
+    const c = run(['serve', '--config', path, '--insecure-no-auth']);
     const [, port] = await c.waitForOutput(/"port":(\d+)[^\n]*gateway listening/);
     await c.waitForOutput(/"to":"auth_failed"/);
     const client = await connect(`ws://127.0.0.1:${port}/ws/orders/primary`);

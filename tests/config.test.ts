@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveCredentials } from '../src/config/load.js';
 
@@ -56,6 +57,14 @@ describe('loadConfig', () => {
       if (!r.ok) expect(r.errors.join('\n')).toContain(message);
     },
   );
+});
+
+describe('the example config', () => {
+  it('loads as shipped', () => {
+    const text = readFileSync(new URL('../ordergate.config.example.json', import.meta.url), 'utf8');
+    const r = loadConfig(text, {});
+    expect(r.ok && r.config.auth?.audience).toBe('ordergate');
+  });
 });
 
 describe('resolveCredentials', () => {

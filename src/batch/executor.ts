@@ -36,6 +36,8 @@ export interface ExecutorDeps {
   log: Logger;
   desks: ReadonlyMap<string, Desk>;
   settings: { legTimeoutMs: number; finalStateTimeoutMs: number; pollMs: number };
+  /** Called once a batch has its outcome, with the time this process spent on it (metrics). */
+  onFinished?(result: BatchResult, ms: number): void;
 }
 
 export interface BatchRun {
@@ -98,7 +100,12 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
   }
 
   /** Rolls back what was placed when anything failed and the request asks for it. */
-  async function settle(ctx: LegContext, batch: BatchRow, legs: LegRow[]): Promise<BatchResult> {
+  async function settle(
+    ctx: LegContext,
+    batch: BatchRow,
+    legs: LegRow[],
+    startedAt: number,
+  ): Promise<BatchResult> {
     const failed = legs.some((l) => l.status !== 'placed');
     if (failed && batch.request.rollback_on_failure) {
       await Promise.all(legs.filter((l) => l.status === 'unknown').map((l) => resolveLeg(ctx, l)));
@@ -106,12 +113,14 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
     }
     const result = resultOf(batch, legs, iso());
     store.completeBatch(batch.batch_id, result);
+    deps.onFinished?.(result, clock.now() - startedAt);
     log.info({ batch: batch.batch_id, account: batch.account_id, outcome: result.status }, 'batch finished');
     return result;
   }
 
   return {
     async run(accountId, subject, request, batchId) {
+      const startedAt = clock.now();
       const desk = deps.desks.get(accountId);
       if (!desk) throw new Error(`no desk for ${accountId}`);
       const batch: BatchRow = {
@@ -145,7 +154,7 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
         if (desk.api.rejectsLater) await Promise.all(placed.map((l) => confirmLeg(ctx, l)));
       }
       const unreachable = legs.every((l) => l.step === 'not_sent');
-      return { result: await settle(ctx, batch, legs), unreachable };
+      return { result: await settle(ctx, batch, legs, startedAt), unreachable };
     },
 
     async recover() {
@@ -153,6 +162,7 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
       for (const { batch, legs } of pending) {
         const desk = deps.desks.get(batch.account_id);
         if (!desk) continue;
+        const startedAt = clock.now();
         const ctx = legContext(batch.batch_id, desk);
         log.warn({ batch: batch.batch_id, account: batch.account_id }, 'finishing a batch left in flight');
         for (const leg of legs) {
@@ -160,7 +170,7 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
             ctx.save(leg, { step: 'not_sent', status: 'rejected', error: 'not sent: gateway restarted' });
           else if (leg.status !== 'placed' && leg.status !== 'rejected') await resolveLeg(ctx, leg);
         }
-        const result = await settle(ctx, batch, legs);
+        const result = await settle(ctx, batch, legs, startedAt);
         const scope = store.idempotencyOf(batch.batch_id);
         if (scope) store.finishIdempotent(scope, 200, result);
       }

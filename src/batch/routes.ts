@@ -6,8 +6,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
+import { type AuthEnv, authorize } from '../auth/http.js';
 import type { IdempotencyScope, Store } from '../store/types.js';
 import { GatewayError } from '../util/errors.js';
+import { createTokenBucket, type TokenBucket } from '../util/token-bucket.js';
 import type { BatchExecutor } from './executor.js';
 import { BatchRequestSchema } from './schema.js';
 
@@ -19,8 +21,24 @@ export interface BatchRouteDeps {
   store: Store;
   now: () => number;
   newBatchId?: () => string;
-  /** The authenticated subject of a request (per-subject idempotency scope). */
-  subjectOf?: (c: { get(key: string): unknown }) => string;
+  /** Batch posts allowed per subject: a token bucket (429 with Retry-After past it). */
+  rate: { perSecond: number; burst: number };
+  /** Called when a request is answered from the idempotency store (metrics). */
+  onReplay?(): void;
+}
+
+/** Per-subject buckets, bounded: the oldest subject is forgotten past the cap. */
+function subjectLimiter(rate: BatchRouteDeps['rate'], now: () => number, cap = 10_000) {
+  const buckets = new Map<string, TokenBucket>();
+  return (subject: string): TokenBucket => {
+    let b = buckets.get(subject);
+    if (!b) {
+      if (buckets.size >= cap) buckets.delete(buckets.keys().next().value as string);
+      b = createTokenBucket(rate.perSecond, rate.burst, now);
+      buckets.set(subject, b);
+    }
+    return b;
+  };
 }
 
 /** JSON with sorted keys, so that the same body hashes the same whatever its key order. */
@@ -34,16 +52,18 @@ function canonical(v: unknown): string {
 }
 
 export function batchRoutes(deps: BatchRouteDeps) {
-  const app = new Hono();
+  const app = new Hono<AuthEnv>();
   const newBatchId = deps.newBatchId ?? (() => randomBytes(8).toString('hex'));
-  const subjectOf = deps.subjectOf ?? (() => 'anonymous');
-  const requireAccount = (id: string) => {
-    if (!deps.accounts.has(id)) throw new GatewayError('unknown_account', `no account ${JSON.stringify(id)}`);
-  };
+  const bucketOf = subjectLimiter(deps.rate, deps.now);
 
   app.post('/accounts/:id/batch-orders', async (c) => {
     const accountId = c.req.param('id');
-    requireAccount(accountId);
+    const subject = authorize(c, 'orders:write', accountId, deps.accounts).sub;
+    const bucket = bucketOf(subject);
+    if (!bucket.take()) {
+      c.header('Retry-After', String(Math.max(1, Math.ceil(bucket.waitMs() / 1000))));
+      throw new GatewayError('rate_limited', `more than ${deps.rate.perSecond} batches/s for ${subject}`);
+    }
     let json: unknown;
     try {
       json = JSON.parse(await c.req.text());
@@ -62,7 +82,7 @@ export function batchRoutes(deps: BatchRouteDeps) {
     const batchId = newBatchId();
     let scope: IdempotencyScope | null = null;
     if (key !== undefined) {
-      scope = { account_id: accountId, subject: subjectOf(c as never), key };
+      scope = { account_id: accountId, subject, key };
       deps.store.expireIdempotent(deps.now() - IDEMPOTENCY_TTL_MS);
       const hash = createHash('sha256').update(canonical(parsed.data)).digest('hex');
       const held = deps.store.beginIdempotent(scope, hash, batchId, deps.now());
@@ -76,17 +96,13 @@ export function batchRoutes(deps: BatchRouteDeps) {
         );
       }
       if (held.state === 'done') {
+        deps.onReplay?.();
         c.header('Idempotent-Replayed', 'true');
         return c.json(held.body as object, held.status as 200);
       }
     }
     try {
-      const { result, unreachable } = await deps.executor.run(
-        accountId,
-        subjectOf(c as never),
-        parsed.data,
-        batchId,
-      );
+      const { result, unreachable } = await deps.executor.run(accountId, subject, parsed.data, batchId);
       if (unreachable) {
         if (scope) deps.store.releaseIdempotent(scope);
         c.header('Retry-After', '5');
@@ -109,7 +125,7 @@ export function batchRoutes(deps: BatchRouteDeps) {
 
   app.get('/accounts/:id/batch-orders/:batchId', (c) => {
     const accountId = c.req.param('id');
-    requireAccount(accountId);
+    authorize(c, 'orders:read', accountId, deps.accounts);
     const result = deps.executor.get(accountId, c.req.param('batchId'));
     if (!result) throw new GatewayError('not_found', 'no such batch on this account');
     return c.json(result);

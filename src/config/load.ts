@@ -58,7 +58,8 @@ export function resolveCredentials(
   return out;
 }
 
-function resolveSecret(
+/** Resolves one secret source to its value. Throws naming `where` and the source, never the value. */
+export function resolveSecret(
   source: SecretSource,
   env: Record<string, string | undefined>,
   readFile: ReadSecretFile,

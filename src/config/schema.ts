@@ -42,6 +42,51 @@ export const AccountConfigSchema = z
   .strict();
 
 const ms = (def: number, min = 1) => z.number().int().min(min).default(def);
+const count = (def: number, max = 1_000_000) => z.number().int().min(1).max(max).default(def);
+
+/** Client authentication: JWTs signed with HS256 (a shared secret) and/or RS256/ES256 (JWKS). */
+export const AuthConfigSchema = z
+  .object({
+    hs256_secret: SecretSourceSchema.optional(),
+    jwks_file: z.string().min(1).optional(),
+    jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    clock_tolerance_s: z.number().int().min(0).max(300).default(5),
+  })
+  .strict()
+  .refine((a) => a.hs256_secret !== undefined || a.jwks_file !== undefined || a.jwks_url !== undefined, {
+    message: 'needs hs256_secret, jwks_file or jwks_url',
+  });
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;
+
+const securityDefaults = {
+  cors_origins: [] as string[],
+  max_body_bytes: 65_536,
+  max_ws_payload_bytes: 16_384,
+  max_subscriptions_per_connection: 50,
+  max_connections_per_subject: 20,
+  ws_messages_per_s: 50,
+  ws_message_burst: 100,
+  batches_per_s: 5,
+  batch_burst: 20,
+};
+
+/** Bounds on everything a client can send. */
+export const SecurityConfigSchema = z
+  .object({
+    cors_origins: z.array(z.url({ protocol: /^https?$/ })).default([]),
+    max_body_bytes: count(securityDefaults.max_body_bytes, 10_000_000),
+    max_ws_payload_bytes: count(securityDefaults.max_ws_payload_bytes, 1_000_000),
+    max_subscriptions_per_connection: count(securityDefaults.max_subscriptions_per_connection, 10_000),
+    max_connections_per_subject: count(securityDefaults.max_connections_per_subject, 100_000),
+    ws_messages_per_s: count(securityDefaults.ws_messages_per_s, 100_000),
+    ws_message_burst: count(securityDefaults.ws_message_burst, 100_000),
+    batches_per_s: count(securityDefaults.batches_per_s, 10_000),
+    batch_burst: count(securityDefaults.batch_burst, 10_000),
+  })
+  .strict()
+  .default(securityDefaults);
 
 export const ConfigSchema = z
   .object({
@@ -78,6 +123,10 @@ export const ConfigSchema = z
       .strict()
       .default({ heartbeat_ms: 30_000, history_size: 1_000, client_buffer_limit_bytes: 1_048_576 }),
     data_dir: z.string().min(1).default('./data'),
+    auth: AuthConfigSchema.optional(),
+    security: SecurityConfigSchema,
+    /** GET /metrics: `token`, when set, is the bearer token a scrape must send. */
+    metrics: z.object({ token: SecretSourceSchema.optional() }).strict().default({}),
     batch: z
       .object({
         leg_timeout_ms: ms(5_000, 10),

@@ -1,16 +1,26 @@
 /**
- * The downstream WebSocket server: routes upgrades to sessions, auto-subscribes by path, and
- * runs one heartbeat sweep for all sessions (not a timer per connection).
+ * The downstream WebSocket server: admits upgrades (origin, token, path, caps; admission.ts),
+ * routes them to sessions, auto-subscribes by path, and runs one heartbeat sweep for all
+ * sessions (not a timer per connection).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
+import type { Verifier } from '../auth/jwt.js';
+import type { Principal } from '../auth/principal.js';
 import type { Hub } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { admit, type Route, refuse } from './admission.js';
 import { CloseCode } from './protocol.js';
-import { createSession, type DisconnectReason, type Session, type StreamKind } from './session.js';
+import {
+  createSession,
+  type DisconnectReason,
+  type Session,
+  type SessionLimits,
+  type StreamKind,
+} from './session.js';
 
 export interface DownstreamDeps {
   hub: Hub;
@@ -19,25 +29,40 @@ export interface DownstreamDeps {
   clock: Clock;
   log: Logger;
   newId: () => string;
-  settings: { heartbeatMs: number; bufferLimitBytes: number; maxPayloadBytes: number };
+  /** Verifies client tokens; null admits everyone as the anonymous principal. */
+  verifier: Verifier | null;
+  settings: {
+    heartbeatMs: number;
+    bufferLimitBytes: number;
+    maxPayloadBytes: number;
+    origins: readonly string[];
+    maxConnectionsPerSubject: number;
+  } & SessionLimits;
   onDisconnect?(stream: StreamKind, reason: DisconnectReason): void;
+  /** A subscribe asked to resume (since_seq): replayed from history, or sent a snapshot. */
+  onResume?(recovered: boolean): void;
 }
 
 export interface Downstream {
   /** Takes an HTTP upgrade if its path is one of ours; returns false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   clientCounts(): Record<StreamKind, number>;
+  /** Messages written to clients so far, per stream. */
+  messagesSent(): Record<StreamKind, number>;
   /** Closes every client with 1001 and stops the sweep. */
   close(): Promise<void>;
 }
-
-type Route = { stream: StreamKind; accountId?: string };
 
 function route(pathname: string): Route | null {
   if (pathname === '/ws') return { stream: 'message' };
   if (pathname === '/ws/orders') return { stream: 'all' };
   const m = /^\/ws\/orders\/([^/]+)$/.exec(pathname);
-  return m ? { stream: 'account', accountId: decodeURIComponent(m[1] as string) } : null;
+  if (!m) return null;
+  try {
+    return { stream: 'account', accountId: decodeURIComponent(m[1] as string) };
+  } catch {
+    return { stream: 'account', accountId: m[1] as string };
+  }
 }
 
 function optionalInt(v: string | null): number | undefined {
@@ -48,6 +73,8 @@ function optionalInt(v: string | null): number | undefined {
 export function createDownstream(deps: DownstreamDeps): Downstream {
   const { settings } = deps;
   const accounts = new Set(deps.accounts);
+  const origins = new Set(settings.origins);
+  const perSubject = new Map<string, number>();
   // closeTimeout is a ws server option that @types/ws doesn't list yet.
   const options: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -56,9 +83,12 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
     // A slow consumer can't read our close frame either: don't hold its buffers for long.
     closeTimeout: 5_000,
     maxPayload: settings.maxPayloadBytes,
+    // A browser that sent its token as the subprotocol pair `bearer, <token>` gets `bearer` back.
+    handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
   };
   const wss = new WebSocketServer(options);
   const sessions = new Set<Session>();
+  const sent: Record<StreamKind, number> = { account: 0, all: 0, message: 0 };
 
   const sweep = deps.clock.setInterval(() => {
     for (const s of sessions) {
@@ -71,18 +101,27 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
     }
   }, settings.heartbeatMs);
 
-  function start(ws: WebSocket, r: Route, url: URL): void {
+  function start(ws: WebSocket, r: Route, url: URL, principal: Principal): void {
+    perSubject.set(principal.sub, (perSubject.get(principal.sub) ?? 0) + 1);
     const session = createSession({
       id: deps.newId(),
       ws,
       stream: r.stream,
+      principal,
       hub: deps.hub,
       orders: deps.orders,
       accounts,
+      clock: deps.clock,
+      limits: settings,
       bufferLimitBytes: settings.bufferLimitBytes,
       heartbeatMs: settings.heartbeatMs,
+      sent,
+      onResume: deps.onResume,
       onClose(s, reason) {
         sessions.delete(s);
+        const left = (perSubject.get(principal.sub) ?? 1) - 1;
+        if (left > 0) perSubject.set(principal.sub, left);
+        else perSubject.delete(principal.sub);
         deps.onDisconnect?.(s.stream, reason);
       },
     });
@@ -100,12 +139,32 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
     if (r.stream === 'all') for (const a of accounts) session.subscribe({ accountId: a });
   }
 
+  const admission = {
+    verifier: deps.verifier,
+    origins,
+    accounts,
+    connectionsOf: (sub: string) => perSubject.get(sub) ?? 0,
+    maxConnectionsPerSubject: settings.maxConnectionsPerSubject,
+  };
+
   return {
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const r = route(url.pathname);
       if (!r) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => start(ws, r, url));
+      socket.on('error', () => socket.destroy());
+      void admit(admission, req, url, r).then((decision) => {
+        if (!decision.ok) {
+          deps.log.debug(
+            { path: url.pathname, status: decision.status, reason: decision.message },
+            'upgrade refused',
+          );
+          refuse(socket, decision.status, decision.message);
+          return;
+        }
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => start(ws, r, url, decision.principal));
+      });
       return true;
     },
     clientCounts() {
@@ -113,6 +172,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       for (const s of sessions) counts[s.stream]++;
       return counts;
     },
+    messagesSent: () => ({ ...sent }),
     async close() {
       deps.clock.clearInterval(sweep);
       const all = [...sessions];

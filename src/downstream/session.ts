@@ -4,8 +4,11 @@
  * resumes from its last seq.
  */
 import type { WebSocket } from 'ws';
+import { checkAccount, isAdmin, type Principal } from '../auth/principal.js';
 import type { Hub, Outbound, Subscriber } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
+import type { Clock } from '../util/clock.js';
+import { createMessageGuard } from './message-guard.js';
 import { CloseCode, errorFrame, parseClientMessage } from './protocol.js';
 import { backlog, frameOf, writeFrame } from './writer.js';
 
@@ -16,18 +19,39 @@ interface AccountSubscription extends Subscriber {
 }
 
 export type StreamKind = 'account' | 'all' | 'message';
-export type DisconnectReason = 'client' | 'heartbeat' | 'slow_consumer' | 'server' | 'protocol';
+export type DisconnectReason =
+  | 'client'
+  | 'heartbeat'
+  | 'slow_consumer'
+  | 'server'
+  | 'protocol'
+  | 'auth'
+  | 'rate_limit';
+
+/** Per-connection bounds (issue "Security"). */
+export interface SessionLimits {
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+}
 
 export interface SessionDeps {
   id: string;
   ws: WebSocket;
   stream: StreamKind;
+  principal: Principal;
+  clock: Clock;
+  limits: SessionLimits;
   hub: Hub;
   orders: (accountId: string) => Order[];
   accounts: ReadonlySet<string>;
   bufferLimitBytes: number;
   heartbeatMs: number;
   onClose(session: Session, reason: DisconnectReason): void;
+  /** Messages written, per stream: one plain record shared by all sessions (metrics). */
+  sent?: Record<StreamKind, number>;
+  /** A subscribe asked to resume (since_seq): replayed from history, or sent a snapshot. */
+  onResume?(recovered: boolean): void;
 }
 
 export interface SubscribeRequest {
@@ -56,11 +80,22 @@ export function createSession(deps: SessionDeps): Session {
   const subs = new Map<string, AccountSubscription>();
   let closing = false;
   let protocolError = false;
+  /** Accounts plus single orders subscribed: what the cap counts. */
+  let subscriptionCount = 0;
+  const { principal } = deps;
+  const expiry =
+    principal.expiresAt === null
+      ? undefined
+      : deps.clock.setTimeout(
+          () => session.close(CloseCode.tokenExpired, 'token expired', 'auth'),
+          Math.max(0, principal.expiresAt - deps.clock.now()),
+        );
 
   /** Ends the session once: no more sends, out of the hub, reported to the registry. */
   const finish = (reason: DisconnectReason) => {
     if (closing) return false;
     closing = true;
+    deps.clock.clearTimeout(expiry);
     for (const s of subs.values()) s.off();
     subs.clear();
     deps.onClose(session, reason);
@@ -76,13 +111,18 @@ export function createSession(deps: SessionDeps): Session {
   };
 
   /** Frames for this session alone (replies, snapshots): serialized here, sent through ws. */
+  const sent = deps.sent ?? { account: 0, all: 0, message: 0 };
   const sendText = (text: string): void => {
-    if (writable()) ws.send(text);
+    if (!writable()) return;
+    ws.send(text);
+    sent[deps.stream]++;
   };
 
   /** Shared messages: the frame built once for every subscriber. */
   const sendShared = (m: Outbound): void => {
-    if (writable()) writeFrame(ws, frameOf(m));
+    if (!writable()) return;
+    writeFrame(ws, frameOf(m));
+    sent[deps.stream]++;
   };
 
   const subscribeHub = (accountId: string, only: Set<string> | null): AccountSubscription => {
@@ -103,11 +143,33 @@ export function createSession(deps: SessionDeps): Session {
     stream: deps.stream,
     alive: true,
     subscribe({ accountId, orderId, sinceSeq, epoch }) {
-      if (!deps.accounts.has(accountId)) {
-        sendText(errorFrame('unknown_account', `no account ${JSON.stringify(accountId)}`));
+      // The admin scope reads every account; others need orders:read on this one.
+      const access = isAdmin(principal)
+        ? deps.accounts.has(accountId)
+          ? ({ ok: true } as const)
+          : ({
+              ok: false,
+              code: 'unknown_account',
+              message: `no account ${JSON.stringify(accountId)}`,
+            } as const)
+        : checkAccount(principal, 'orders:read', accountId, deps.accounts);
+      if (!access.ok) {
+        sendText(errorFrame(access.code, access.message));
         return;
       }
       const existing = subs.get(accountId);
+      const adds =
+        !existing || (existing.only !== null && orderId !== undefined && !existing.only.has(orderId));
+      if (adds && subscriptionCount >= deps.limits.maxSubscriptions) {
+        sendText(
+          errorFrame(
+            'too_many_subscriptions',
+            `at most ${deps.limits.maxSubscriptions} subscriptions per connection`,
+          ),
+        );
+        return;
+      }
+      if (adds) subscriptionCount++;
       if (!existing) {
         subs.set(accountId, subscribeHub(accountId, orderId ? new Set([orderId]) : null));
       } else if (existing.only) {
@@ -117,6 +179,7 @@ export function createSession(deps: SessionDeps): Session {
       const wanted = (id: string | null) => !orderId || id === null || id === orderId;
       const replay =
         sinceSeq === undefined ? ({ recovered: false } as const) : hub.replay(accountId, sinceSeq, epoch);
+      if (sinceSeq !== undefined) deps.onResume?.(replay.recovered);
       const seq = hub.seq(accountId);
       sendText(
         JSON.stringify({ type: 'subscribed', account_id: accountId, seq, recovered: replay.recovered }),
@@ -140,13 +203,16 @@ export function createSession(deps: SessionDeps): Session {
     },
   };
 
+  const guard = createMessageGuard(deps.limits, deps.clock.now);
   const onText = (text: string) => {
     if (text === 'ping') return sendText('pong');
     const parsed = parseClientMessage(text);
     if (!parsed.ok) return sendText(parsed.error);
     const m = parsed.message;
     if (m.action === 'unsubscribe') {
-      subs.get(m.account_id)?.off();
+      const sub = subs.get(m.account_id);
+      if (sub) subscriptionCount -= sub.only === null ? 1 : sub.only.size;
+      sub?.off();
       subs.delete(m.account_id);
       return sendText(JSON.stringify({ type: 'unsubscribed', account_id: m.account_id }));
     }
@@ -160,6 +226,16 @@ export function createSession(deps: SessionDeps): Session {
 
   ws.on('message', (data, isBinary) => {
     session.alive = true;
+    const verdict = guard.admit();
+    if (verdict === 'close') return session.close(CloseCode.rateLimited, 'rate limited', 'rate_limit');
+    if (verdict === 'warn') {
+      return sendText(
+        errorFrame(
+          'rate_limited',
+          `over ${deps.limits.messagesPerSecond} messages/s: slow down or be disconnected`,
+        ),
+      );
+    }
     if (isBinary) return sendText(errorFrame('invalid_message', 'binary frames are not accepted'));
     onText((data as Buffer).toString('utf8'));
   });

@@ -54,7 +54,15 @@ interface Channel {
   subscribers: Set<Subscriber>;
 }
 
-export function createHub(deps: { epoch: string; historySize: number; now: () => number }): Hub {
+export interface HubDeps {
+  epoch: string;
+  historySize: number;
+  now: () => number;
+  /** Called once per published update, after it was handed to all `subscribers` (metrics). */
+  onFanOut?(message: Outbound, subscribers: number): void;
+}
+
+export function createHub(deps: HubDeps): Hub {
   const channels = new Map<string, Channel>();
   const channel = (accountId: string): Channel => {
     let c = channels.get(accountId);
@@ -90,6 +98,7 @@ export function createHub(deps: { epoch: string; historySize: number; now: () =>
       };
       c.history.push(message);
       fanOut(c, message);
+      deps.onFanOut?.(message, c.subscribers.size);
       return message;
     },
     publishStatus(status) {

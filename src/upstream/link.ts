@@ -66,6 +66,15 @@ export interface Link {
   updateCredentials(credentials: Record<string, string>): void;
 }
 
+/** A message with every credential value in it replaced, so status and logs never carry one. */
+export function redact(message: string, credentials: Readonly<Record<string, string>>): string {
+  let out = message;
+  for (const value of Object.values(credentials)) {
+    if (value.length >= 4) out = out.split(value).join('[redacted]');
+  }
+  return out;
+}
+
 export function createLink(deps: LinkDeps): Link {
   const { dialect, clock, settings, log } = deps;
   const maxBuffered = settings.maxBufferedDuringResync ?? 50_000;
@@ -110,12 +119,12 @@ export function createLink(deps: LinkDeps): Link {
   /** Ends the current socket; its close event moves the state machine on. */
   function fail(reason: string): void {
     recordError(reason);
-    log.warn({ account: account.id, reason }, 'upstream link failed');
+    log.warn({ account: account.id, reason: lastError }, 'upstream link failed');
     socket?.terminate();
   }
 
   function recordError(message: string): void {
-    lastError = message;
+    lastError = redact(message, account.credentials);
     errorRecorded = true;
   }
 
@@ -144,7 +153,7 @@ export function createLink(deps: LinkDeps): Link {
     ws.on('error', (err) => {
       if (!current() || refused) return;
       recordError(err.message);
-      log.debug({ account: account.id, err: err.message }, 'upstream socket error');
+      log.debug({ account: account.id, err: lastError }, 'upstream socket error');
     });
     ws.on('open', () => current() && onOpen(myGen, ws));
     ws.on('message', (data, isBinary) => current() && onMessage(data as Buffer, isBinary));

@@ -6,12 +6,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { loadConfig, resolveCredentials } from '../../src/config/load.js';
+import { createVerifier } from '../../src/auth/jwt.js';
+import { loadConfig, resolveCredentials, resolveSecret } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Clock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
+import { type Logger, silentLogger } from '../../src/util/log.js';
 import { collect } from './wait.js';
 
 export interface StartedGateway {
@@ -24,12 +25,22 @@ export interface StartedGateway {
 
 export async function startGateway(
   doc: Record<string, unknown>,
-  opts: { clock?: Clock; random?: () => number; dataDir?: string } = {},
+  opts: { clock?: Clock; random?: () => number; dataDir?: string; log?: Logger } = {},
 ): Promise<StartedGateway> {
   const loaded = loadConfig(JSON.stringify({ host: '127.0.0.1', port: 0, ...doc }), {});
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ordergate-test-'));
+  const auth = loaded.config.auth;
+  const verifier = auth
+    ? createVerifier({
+        hs256Secret: auth.hs256_secret === undefined ? undefined : resolveSecret(auth.hs256_secret, {}, () => '', 'auth'),
+        issuer: auth.issuer,
+        audience: auth.audience,
+        clockToleranceS: auth.clock_tolerance_s,
+      })
+    : null;
   const gateway = createGateway({
+    verifier,
     config: loaded.config,
     store: openSqliteStore(join(dataDir, 'ordergate.sqlite')),
     credentials: (a) =>
@@ -38,7 +49,7 @@ export async function startGateway(
         : { token: 'test-token' },
     clock: opts.clock,
     random: opts.random,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
   });
   const { port } = await gateway.listen();
   return {
