@@ -4,9 +4,9 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DialectNameSchema } from './config/schema.js';
 import { mintToken, parseTtl } from './auth/jwt.js';
 import { SCOPES, type Scope } from './auth/principal.js';
+import { DialectNameSchema } from './config/schema.js';
 import { ConfigError, hs256SecretOf, readConfig, serveDemo, serveGateway, serveSim } from './main.js';
 import { isValidTimeZone } from './orders/time.js';
 import { SIM_DIALECTS } from './sim/index.js';
@@ -102,7 +102,8 @@ const commands: Record<string, Command> = {
   },
   token: {
     summary: "mint a client token (HS256) with the config's auth secret",
-    usage: 'ordergate token --sub <subject> --accounts <a,b|*> --scope <orders:read,orders:write,admin> [--ttl 1h] [--config <file>]',
+    usage:
+      'ordergate token --sub <subject> --accounts <a,b|*> --scope <orders:read,orders:write,admin> [--ttl 1h] [--config <file>]',
     options: {
       config: { type: 'string', default: 'ordergate.config.json' },
       sub: { type: 'string' },
@@ -115,21 +116,30 @@ const commands: Record<string, Command> = {
       '--accounts <a,b|*>  accounts it may use, or * for every account (required)',
       '--scope <list>      orders:read, orders:write, admin; comma-separated (default orders:read)',
       '--ttl <duration>    lifetime: 30s, 15m, 1h, 7d (default 1h)',
-      "--config <file>     config whose auth.hs256_secret (and issuer, audience) sign the token",
+      '--config <file>     config whose auth.hs256_secret (and issuer, audience) sign the token',
       'Prints the token on stdout, and nothing else.',
     ],
     async run(v) {
       if (typeof v.sub !== 'string' || v.sub === '') throw new UsageError('--sub is required');
       if (typeof v.accounts !== 'string' || v.accounts === '') throw new UsageError('--accounts is required');
-      const scopes = String(v.scope).split(',').map((x) => x.trim());
+      const scopes = String(v.scope)
+        .split(',')
+        .map((x) => x.trim());
       const bad = scopes.filter((x) => !(SCOPES as readonly string[]).includes(x));
-      if (bad.length > 0) throw new UsageError(`--scope: unknown ${bad.join(', ')} (use ${SCOPES.join(', ')})`);
+      if (bad.length > 0)
+        throw new UsageError(`--scope: unknown ${bad.join(', ')} (use ${SCOPES.join(', ')})`);
       const ttl = parseTtl(String(v.ttl));
       if (ttl === null) throw new UsageError('--ttl must look like 30s, 15m, 1h or 7d');
       const config = readConfig(String(v.config));
       const secret = hs256SecretOf(config);
       if (!secret) throw new ConfigError(['auth.hs256_secret: not set, so there is nothing to sign with']);
-      const accounts = v.accounts === '*' ? '*' : v.accounts.split(',').map((x) => x.trim()).filter(Boolean);
+      const accounts =
+        v.accounts === '*'
+          ? '*'
+          : v.accounts
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean);
       const token = await mintToken({
         secret,
         sub: v.sub,

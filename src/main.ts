@@ -126,7 +126,10 @@ function reloadCredentialsOnHangup(configPath: string, gateway: Gateway, log: Lo
 }
 
 /** Starts the gateway for a config file and runs until a signal stops it. */
-export async function serveGateway(configPath: string, opts: { insecureNoAuth: boolean }): Promise<{ port: number }> {
+export async function serveGateway(
+  configPath: string,
+  opts: { insecureNoAuth: boolean },
+): Promise<{ port: number }> {
   const config = readConfig(configPath);
   const log = createLogger({ level: config.log_level, pretty: config.log_pretty });
   if (!config.auth && !opts.insecureNoAuth) {
@@ -135,7 +138,9 @@ export async function serveGateway(configPath: string, opts: { insecureNoAuth: b
     ]);
   }
   if (!config.auth) {
-    log.warn('running WITHOUT client authentication (--insecure-no-auth): anyone who can reach this port can read and place orders');
+    log.warn(
+      'running WITHOUT client authentication (--insecure-no-auth): anyone who can reach this port can read and place orders',
+    );
   }
   const verifier = verifierOf(config);
   const credentials = credentialsOf(config);
@@ -207,7 +212,13 @@ export async function serveDemo(args: DemoArgs): Promise<void> {
   });
   // A fresh secret per run; the first token printed is ready to use.
   const secret = randomBytes(32).toString('base64url');
-  const token = await mintToken({ secret, sub: 'demo', accounts: '*', scopes: [...SCOPES], ttlSeconds: 24 * 3600 });
+  const token = await mintToken({
+    secret,
+    sub: 'demo',
+    accounts: '*',
+    scopes: [...SCOPES],
+    ttlSeconds: 24 * 3600,
+  });
   const result = loadConfig(
     JSON.stringify({
       host: args.host,

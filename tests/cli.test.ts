@@ -14,12 +14,15 @@ const file = (name: string, content: unknown) => {
 };
 
 describe('ordergate command', () => {
-  it.each(['serve', 'demo', 'sim', 'normalize', 'token'])('%s --help documents its options and exits 0', async (cmd) => {
-    const c = run([cmd, '--help']);
-    expect(await c.exited).toBe(0);
-    expect(c.stdout()).toContain(`ordergate ${cmd}:`);
-    expect(c.stdout()).toMatch(/--\w+/);
-  });
+  it.each(['serve', 'demo', 'sim', 'normalize', 'token'])(
+    '%s --help documents its options and exits 0',
+    async (cmd) => {
+      const c = run([cmd, '--help']);
+      expect(await c.exited).toBe(0);
+      expect(c.stdout()).toContain(`ordergate ${cmd}:`);
+      expect(c.stdout()).toMatch(/--\w+/);
+    },
+  );
 
   it('lists the commands with --help, and refuses an unknown one with exit 2', async () => {
     const help = run(['--help']);
@@ -66,8 +69,15 @@ describe('ordergate serve', () => {
         { id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url, credentials: { token: { env: 'T' } } },
       ],
     });
-    const env = { T: 'super-secret-token', JWT_SECRET: 'jwt-secret-of-the-test', ORDERGATE_LOG_LEVEL: 'debug' };
-    const minted = run(['token', '--config', path, '--sub', 'alice', '--accounts', 'primary', '--ttl', '5m'], env);
+    const env = {
+      T: 'super-secret-token',
+      JWT_SECRET: 'jwt-secret-of-the-test',
+      ORDERGATE_LOG_LEVEL: 'debug',
+    };
+    const minted = run(
+      ['token', '--config', path, '--sub', 'alice', '--accounts', 'primary', '--ttl', '5m'],
+      env,
+    );
     expect(await minted.exited).toBe(0);
     const token = minted.stdout().trim();
     expect(token.split('.')).toHaveLength(3);
@@ -84,7 +94,10 @@ describe('ordergate serve', () => {
   });
 
   it('refuses to start without an auth section, and warns at every start with --insecure-no-auth', async () => {
-    const path = file('noauth.json', { port: 0, accounts: [{ id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url }] });
+    const path = file('noauth.json', {
+      port: 0,
+      accounts: [{ id: 'primary', ws_url: broker.wsUrl, rest_url: broker.url }],
+    });
     const refused = run(['serve', '--config', path]);
     expect(await refused.exited).toBe(2);
     expect(refused.stderr()).toContain('auth: missing');

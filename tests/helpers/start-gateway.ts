@@ -33,7 +33,10 @@ export async function startGateway(
   const auth = loaded.config.auth;
   const verifier = auth
     ? createVerifier({
-        hs256Secret: auth.hs256_secret === undefined ? undefined : resolveSecret(auth.hs256_secret, {}, () => '', 'auth'),
+        hs256Secret:
+          auth.hs256_secret === undefined
+            ? undefined
+            : resolveSecret(auth.hs256_secret, {}, () => '', 'auth'),
         issuer: auth.issuer,
         audience: auth.audience,
         clockToleranceS: auth.clock_tolerance_s,
