@@ -159,6 +159,8 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
             { path: url.pathname, status: decision.status, reason: decision.message },
             'upgrade refused',
           );
+          // Counted with the disconnects: a refused client is one that didn't get to stay.
+          deps.onDisconnect?.(r.stream, decision.status === 429 ? 'rate_limit' : 'auth');
           refuse(socket, decision.status, decision.message);
           return;
         }
