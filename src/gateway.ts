@@ -157,6 +157,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const downstream = createDownstream({
     hub,
+    upstreamStatus: (accountId) => {
+      const status = links.get(accountId)?.status();
+      return status && { state: status.state, since: status.since };
+    },
     orders: book.list,
     accounts: accountIds,
     clock,
@@ -227,8 +231,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
         );
         s.on('error', reject);
         s.on('upgrade', (req, socket, head) => {
-          if (downstream.handleUpgrade(req, socket, head)) return;
-          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          try {
+            if (downstream.handleUpgrade(req, socket, head)) return;
+            socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          } catch (err) {
+            // Whatever a client sends, an upgrade must never take the process down.
+            log.warn({ err: (err as Error).message }, 'upgrade failed');
+            socket.destroy();
+          }
         });
         server = s;
       });

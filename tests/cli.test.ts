@@ -135,7 +135,11 @@ describe('ordergate serve', () => {
       'Bearer fresh-token',
     ]);
     expect(client.ws.readyState).toBe(client.ws.OPEN);
-    expect(client.of('upstream_status').map((s) => s.state)).toEqual(['connecting', 'connected']);
+    expect(client.of('upstream_status').map((s) => s.state)).toEqual([
+      'auth_failed',
+      'connecting',
+      'connected',
+    ]);
     c.proc.kill('SIGTERM');
     expect(await c.exited).toBe(0);
     expect(c.stdout() + c.stderr()).not.toMatch(/expired-token|fresh-token/);

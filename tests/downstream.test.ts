@@ -152,8 +152,12 @@ describe('downstream protocol', () => {
     broker.send('secondary', order('S'));
     await waitFor(() => admin.of('order_update').length === 2, 'both accounts');
     broker.dropAll();
-    await waitFor(() => admin.of('upstream_status').length === 2, 'status frames');
-    expect(admin.of('upstream_status')[0]).toMatchObject({
+    // Each subscribe is told the link's current state; changes follow live.
+    await waitFor(() => admin.of('upstream_status').length === 4, 'status frames');
+    const states = admin.of('upstream_status').map((u) => `${u.account_id} ${u.state}`);
+    expect(states.slice(0, 2)).toEqual(['primary connected', 'secondary connected']);
+    expect(states.slice(2).sort()).toEqual(['primary reconnecting', 'secondary reconnecting']);
+    expect(admin.of('upstream_status')[2]).toMatchObject({
       state: 'reconnecting',
       since: expect.any(String),
     });
@@ -227,6 +231,22 @@ describe('slow and dead clients', () => {
     const got = slow.of('order_update').map((u) => u.seq as number);
     expect(got).toEqual(got.map((_, i) => i + 1));
     expect(got.length).toBeLessThan(sent);
+  });
+
+  it('closes a client that asks for too much in one go (snapshot after snapshot) with 4008', async () => {
+    broker.book.set(
+      'primary',
+      Array.from({ length: 150 }, (_, i) => order(`S${i}`, { status_message: 'x'.repeat(200) })),
+    );
+    await gateway({ client_buffer_limit_bytes: 64 * 1024 });
+    const greedy = await client('/ws');
+    const burst = Array.from({ length: 12 }, () =>
+      JSON.stringify({ action: 'subscribe', account_id: 'primary' }),
+    );
+    greedy.ws.send(burst.join('\n')); // not one message: answered with an error, proving the socket works
+    for (const m of burst) greedy.ws.send(m);
+    expect((await greedy.closed).code).toBe(4008);
+    expect(greedy.of('snapshot').length).toBeLessThan(12);
   });
 
   it('terminates a client that stops answering protocol pings', async () => {

@@ -229,6 +229,20 @@ describe('upstream link', () => {
     expect(l2.status().last_error).toMatch(/ECONNREFUSED/);
   });
 
+  it('survives credentials ws refuses to send (a CR in a header) and recovers with good ones', async () => {
+    const l = startLink();
+    await stateIs(l, 'connected');
+    l.updateCredentials({ token: 'bad\r\ntoken' });
+    broker.dropAll();
+    await stateIs(l, 'reconnecting');
+    clock.advance(2_000);
+    await waitFor(() => (l.status().last_error ?? '').startsWith('cannot connect'), 'refused locally');
+    expect(l.status().state).toBe('reconnecting');
+    l.updateCredentials({ token: 'good-token' });
+    clock.advance(60_000);
+    await stateIs(l, 'connected');
+  });
+
   it('stop() ends in down and schedules nothing more', async () => {
     const l = startLink();
     await stateIs(l, 'connected');

@@ -89,8 +89,8 @@ describe('metrics under traffic', () => {
     const s = await samplesOf(g);
     expect(sampleValue(s, 'ordergate_relay_latency_seconds_count')).toBe(5);
     expect(sampleValue(s, 'ordergate_relay_latency_seconds_bucket', { le: '+Inf' })).toBe(5);
-    // Each client: connected, subscribed, snapshot, then five updates.
-    expect(sampleValue(s, 'ordergate_client_messages_sent_total', { stream: 'account' })).toBe(3 * (3 + 5));
+    // Each client: connected, subscribed, snapshot, upstream_status, then five updates.
+    expect(sampleValue(s, 'ordergate_client_messages_sent_total', { stream: 'account' })).toBe(3 * (4 + 5));
     expect(sampleValue(s, 'ordergate_client_messages_sent_total', { stream: 'all' })).toBe(0);
     expect(sampleValue(s, 'ordergate_clients', { stream: 'account' })).toBe(3);
   });

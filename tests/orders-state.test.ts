@@ -98,6 +98,12 @@ describe('judgeUpdate', () => {
       true,
     ],
     ['pending to open', v({ status: 'pending' }), v({ status: 'open', broker_status: 'OPEN' }), true],
+    [
+      'a cancel stamped earlier than a receipt-time stamp still lands',
+      v({ updated_at: '2026-11-22T09:24:25.731Z' }),
+      v({ status: 'cancelled', pending_quantity: 0, updated_at: '2026-11-22T09:24:25.000Z' }),
+      true,
+    ],
   ];
   it.each(table)('%s', (_name, prev, next, accept, reason) => {
     const verdict = judgeUpdate(prev, next);

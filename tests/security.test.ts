@@ -54,6 +54,7 @@ async function start(security: Record<string, unknown> = {}) {
     {
       auth: { hs256_secret: SECRET, audience: 'ordergate' },
       security: { cors_origins: ['https://desk.example'], ...security },
+      downstream: { heartbeat_ms: 3_600_000 },
       accounts: ['primary', 'secondary'].map((id) => ({
         id,
         ws_url: broker.wsUrl,
@@ -74,6 +75,21 @@ afterEach(async () => {
   await gw?.stop();
   await broker?.close();
 });
+
+/**
+ * Moves the gateway's clock in heartbeat-sized steps, the client proving itself alive at each
+ * (one big jump would look like a client that stopped answering pings).
+ */
+async function advance(ms: number, c: Client) {
+  const step = 3_600_000;
+  for (let done = 0; done < ms && c.ws.readyState === WebSocket.OPEN; done += step) {
+    const pongs = c.of('pong').length;
+    c.ws.send('ping');
+    await waitFor(() => c.of('pong').length > pongs || c.ws.readyState !== WebSocket.OPEN, 'pong');
+    clock.advance(Math.min(step, ms - done));
+  }
+  await new Promise((r) => setTimeout(r, 5));
+}
 
 /** The HTTP status of a refused upgrade, or 101 when it was accepted. */
 function upgradeStatus(
@@ -293,13 +309,22 @@ describe('WebSocket', () => {
     expect(c.frames.some((f) => f.account_id === 'secondary')).toBe(false);
   });
 
+  it('closes a connection whose token lives longer than a timer can wait only when it expires', async () => {
+    const c = await client(`/ws/orders/primary?token=${await token({ ttl: 30 * 86_400 })}`);
+    await waitFor(() => c.of('snapshot').length === 1, 'subscribed');
+    await advance(25 * 86_400_000, c); // past the 24.8 days a single timer can wait
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    await advance(6 * 86_400_000, c);
+    expect((await c.closed).code).toBe(4001);
+  });
+
   it('closes a connection whose token expires with 4001', async () => {
     const c = await client(`/ws/orders/primary?token=${await token({ ttl: 60 })}`);
     await waitFor(() => c.of('snapshot').length === 1, 'subscribed');
-    clock.advance(59_000);
-    await new Promise((r) => setTimeout(r, 30));
+    // exp plus the configured clock tolerance (5 s)
+    await advance(64_000, c);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
-    clock.advance(2_000);
+    await advance(2_000, c);
     expect((await c.closed).code).toBe(4001);
   });
 

@@ -87,7 +87,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
           sub,
           accounts: accounts === '*' ? '*' : new Set(accounts),
           scopes: scopesOf(scope),
-          expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
+          // The skew tolerated at verification is tolerated for the life of the connection too.
+          expiresAt: typeof payload.exp === 'number' ? (payload.exp + opts.clockToleranceS) * 1000 : null,
         };
       } catch (err) {
         if (err instanceof AuthError) throw err;

@@ -67,9 +67,10 @@ export function resolveSecret(
 ): string {
   if (typeof source === 'string') return source;
   if ('env' in source) {
-    const v = env[source.env];
+    const v = env[source.env]?.trim();
     if (v === undefined || v === '')
       throw new Error(`${where}: environment variable ${source.env} is not set`);
+    // Trimmed like file secrets: a CRLF .env file must not put a CR into a header.
     return v;
   }
   try {

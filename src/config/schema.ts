@@ -41,7 +41,8 @@ export const AccountConfigSchema = z
   })
   .strict();
 
-const ms = (def: number, min = 1) => z.number().int().min(min).default(def);
+// Timers can't wait past 2^31-1 ms; an hour is more than any interval here needs.
+const ms = (def: number, min = 1) => z.number().int().min(min).max(3_600_000).default(def);
 const count = (def: number, max = 1_000_000) => z.number().int().min(1).max(max).default(def);
 
 /** Client authentication: JWTs signed with HS256 (a shared secret) and/or RS256/ES256 (JWKS). */

@@ -61,7 +61,7 @@ export async function admit(
   if (route.stream === 'all' && !isAdmin(principal)) {
     return { ok: false, status: 403, message: 'the all-accounts stream needs the admin scope' };
   }
-  if (route.stream === 'account' && route.accountId !== undefined && !isAdmin(principal)) {
+  if (route.stream === 'account' && route.accountId !== undefined) {
     const access = checkAccount(principal, 'orders:read', route.accountId, deps.accounts);
     // A forbidden account is refused here; an unknown one is answered on the socket (4004).
     if (!access.ok && access.status === 403) return { ok: false, status: 403, message: access.message };

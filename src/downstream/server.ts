@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
 import type { Verifier } from '../auth/jwt.js';
-import type { Principal } from '../auth/principal.js';
+import { type Principal, visibleAccounts } from '../auth/principal.js';
 import type { Hub } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
 import type { Clock } from '../util/clock.js';
@@ -25,6 +25,8 @@ import {
 export interface DownstreamDeps {
   hub: Hub;
   orders: (accountId: string) => Order[];
+  /** The account's upstream link state, sent to each new subscriber. */
+  upstreamStatus?: (accountId: string) => { state: string; since: string } | undefined;
   accounts: readonly string[];
   clock: Clock;
   log: Logger;
@@ -110,6 +112,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       principal,
       hub: deps.hub,
       orders: deps.orders,
+      upstreamStatus: deps.upstreamStatus,
       accounts,
       clock: deps.clock,
       limits: settings,
@@ -136,7 +139,8 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       }
       session.subscribe({ accountId: r.accountId, sinceSeq, epoch });
     }
-    if (r.stream === 'all') for (const a of accounts) session.subscribe({ accountId: a });
+    if (r.stream === 'all')
+      for (const a of visibleAccounts(principal, deps.accounts)) session.subscribe({ accountId: a });
   }
 
   const admission = {
@@ -149,7 +153,13 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
 
   return {
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = URL.canParse(req.url ?? '/', 'http://localhost')
+        ? new URL(req.url ?? '/', 'http://localhost')
+        : null;
+      if (!url) {
+        refuse(socket, 400, 'malformed request target');
+        return true;
+      }
       const r = route(url.pathname);
       if (!r) return false;
       socket.on('error', () => socket.destroy());

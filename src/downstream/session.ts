@@ -4,13 +4,13 @@
  * resumes from its last seq.
  */
 import type { WebSocket } from 'ws';
-import { checkAccount, isAdmin, type Principal } from '../auth/principal.js';
+import { checkAccount, type Principal } from '../auth/principal.js';
 import type { Hub, Outbound, Subscriber } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { createMessageGuard } from './message-guard.js';
 import { CloseCode, errorFrame, parseClientMessage } from './protocol.js';
-import { backlog, frameOf, writeFrame } from './writer.js';
+import { frameOf, pressure, textFrame, writeFrame } from './writer.js';
 
 interface AccountSubscription extends Subscriber {
   /** The order ids this subscription is limited to; null for the whole account. */
@@ -44,6 +44,8 @@ export interface SessionDeps {
   limits: SessionLimits;
   hub: Hub;
   orders: (accountId: string) => Order[];
+  /** The account's upstream link state, sent after each subscribe. */
+  upstreamStatus?: (accountId: string) => { state: string; since: string } | undefined;
   accounts: ReadonlySet<string>;
   bufferLimitBytes: number;
   heartbeatMs: number;
@@ -83,13 +85,17 @@ export function createSession(deps: SessionDeps): Session {
   /** Accounts plus single orders subscribed: what the cap counts. */
   let subscriptionCount = 0;
   const { principal } = deps;
-  const expiry =
-    principal.expiresAt === null
-      ? undefined
-      : deps.clock.setTimeout(
-          () => session.close(CloseCode.tokenExpired, 'token expired', 'auth'),
-          Math.max(0, principal.expiresAt - deps.clock.now()),
-        );
+  let expiry: TimerHandle | undefined;
+  /** Closes with 4001 at the token's expiry; timers can't wait past 2^31-1 ms, so long ones re-arm. */
+  const armExpiry = (): void => {
+    if (principal.expiresAt === null) return;
+    const left = principal.expiresAt - deps.clock.now();
+    if (left <= 0) {
+      session.close(CloseCode.tokenExpired, 'token expired', 'auth');
+      return;
+    }
+    expiry = deps.clock.setTimeout(armExpiry, Math.min(left, 2_147_483_647));
+  };
 
   /** Ends the session once: no more sends, out of the hub, reported to the registry. */
   const finish = (reason: DisconnectReason) => {
@@ -102,19 +108,23 @@ export function createSession(deps: SessionDeps): Session {
     return true;
   };
 
-  /** False (and the session closed with 4008) when the client has fallen too far behind. */
+  /**
+   * False (and the session closed with 4008) when the client has fallen too far behind: past the
+   * buffer limit before this tick, or past four times it within one tick.
+   */
   const writable = (): boolean => {
-    if (closing) return false;
-    if (backlog(ws) <= deps.bufferLimitBytes) return true;
+    if (closing || ws.readyState !== ws.OPEN) return false;
+    const { backlog, burst } = pressure(ws);
+    if (backlog <= deps.bufferLimitBytes && burst <= 4 * deps.bufferLimitBytes) return true;
     session.close(CloseCode.slowConsumer, 'slow consumer: send buffer over limit', 'slow_consumer');
     return false;
   };
 
-  /** Frames for this session alone (replies, snapshots): serialized here, sent through ws. */
+  /** Frames for this session alone (replies, snapshots): serialized here, counted like the rest. */
   const sent = deps.sent ?? { account: 0, all: 0, message: 0 };
   const sendText = (text: string): void => {
     if (!writable()) return;
-    ws.send(text);
+    writeFrame(ws, textFrame(text));
     sent[deps.stream]++;
   };
 
@@ -123,6 +133,12 @@ export function createSession(deps: SessionDeps): Session {
     if (!writable()) return;
     writeFrame(ws, frameOf(m));
     sent[deps.stream]++;
+  };
+
+  /** Tells a new subscriber how the account's upstream link is doing now (changes follow live). */
+  const sendUpstreamStatus = (accountId: string): void => {
+    const status = deps.upstreamStatus?.(accountId);
+    if (status) sendText(JSON.stringify({ type: 'upstream_status', account_id: accountId, ...status }));
   };
 
   const subscribeHub = (accountId: string, only: Set<string> | null): AccountSubscription => {
@@ -144,15 +160,8 @@ export function createSession(deps: SessionDeps): Session {
     alive: true,
     subscribe({ accountId, orderId, sinceSeq, epoch }) {
       // The admin scope reads every account; others need orders:read on this one.
-      const access = isAdmin(principal)
-        ? deps.accounts.has(accountId)
-          ? ({ ok: true } as const)
-          : ({
-              ok: false,
-              code: 'unknown_account',
-              message: `no account ${JSON.stringify(accountId)}`,
-            } as const)
-        : checkAccount(principal, 'orders:read', accountId, deps.accounts);
+      // orders:read, or admin, on an account the token names (or "*").
+      const access = checkAccount(principal, 'orders:read', accountId, deps.accounts);
       if (!access.ok) {
         sendText(errorFrame(access.code, access.message));
         return;
@@ -174,7 +183,11 @@ export function createSession(deps: SessionDeps): Session {
         subs.set(accountId, subscribeHub(accountId, orderId ? new Set([orderId]) : null));
       } else if (existing.only) {
         if (orderId) existing.only.add(orderId);
-        else existing.only = null;
+        else {
+          // Single orders become the whole account: one subscription where there were several.
+          subscriptionCount -= existing.only.size - (adds ? 0 : 1);
+          existing.only = null;
+        }
       }
       const wanted = (id: string | null) => !orderId || id === null || id === orderId;
       const replay =
@@ -186,10 +199,12 @@ export function createSession(deps: SessionDeps): Session {
       );
       if (replay.recovered) {
         for (const m of replay.messages) if (wanted(m.orderId)) sendShared(m);
+        sendUpstreamStatus(accountId);
         return;
       }
       const orders = deps.orders(accountId).filter((o) => wanted(o.order_id));
       sendText(JSON.stringify({ type: 'snapshot', account_id: accountId, seq, orders }));
+      sendUpstreamStatus(accountId);
     },
     close(code, text, reason) {
       if (finish(reason)) ws.close(code, text);
@@ -255,5 +270,6 @@ export function createSession(deps: SessionDeps): Session {
       heartbeat_ms: deps.heartbeatMs,
     }),
   );
+  armExpiry();
   return session;
 }

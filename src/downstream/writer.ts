@@ -30,40 +30,44 @@ interface WsInternals {
   _sender: { sendFrame(list: Buffer[], cb?: () => void): void };
 }
 
-const corked = new Set<Socket>();
+/** Sockets corked in this tick, with the bytes written to each since. */
+const corked = new Map<Socket, number>();
 let flushScheduled = false;
 
 function uncorkAll(): void {
   flushScheduled = false;
-  for (const s of corked) s.uncork();
+  for (const s of corked.keys()) s.uncork();
   corked.clear();
 }
 
 /**
- * Bytes the socket holds that the client has not taken, as of the end of the last tick: while a
- * socket is corked for this tick's burst, its own writes are not backlog, so they don't count.
+ * How far behind a client is: `backlog`, the bytes it had not taken before this tick, and
+ * `burst`, the bytes written to it in this tick (corked, on their way). A slow consumer shows in
+ * the first; a client asking for too much at once (many snapshots, a long replay) in the second.
  */
-export function backlog(owner: ws.WebSocket): number {
+export function pressure(owner: ws.WebSocket): { backlog: number; burst: number } {
   const socket = (owner as unknown as WsInternals)._socket;
-  return socket && corked.has(socket) ? 0 : owner.bufferedAmount;
+  const burst = socket ? (corked.get(socket) ?? 0) : 0;
+  return { backlog: Math.max(0, owner.bufferedAmount - burst), burst };
 }
 
 /**
- * Writes a prebuilt frame to an open socket, corking it for the rest of this tick. Callers have
- * checked readyState; with permessage-deflate off, ws's sender never queues, so writing the
- * frame through sendFrame keeps ws's own ordering.
+ * Writes a frame to an open socket, corking it for the rest of this tick. Callers have checked
+ * readyState; with permessage-deflate off, ws's sender never queues, so writing the frame through
+ * sendFrame keeps ws's own ordering.
  */
 export function writeFrame(socketOwner: ws.WebSocket, frame: Buffer): void {
   const internals = socketOwner as unknown as WsInternals;
   const socket = internals._socket;
   if (!socket) return;
-  if (!corked.has(socket)) {
+  const written = corked.get(socket);
+  if (written === undefined) {
     socket.cork();
-    corked.add(socket);
     if (!flushScheduled) {
       flushScheduled = true;
       process.nextTick(uncorkAll);
     }
   }
+  corked.set(socket, (written ?? 0) + frame.length);
   internals._sender.sendFrame([frame]);
 }

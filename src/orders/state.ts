@@ -43,9 +43,14 @@ export function judgeUpdate(prev: Order | undefined, next: Order): Verdict {
     return { accept: false, reason: 'stale', detail: 'filled_quantity would decrease' };
   }
   if (next.filled_quantity > prev.filled_quantity) return { accept: true };
-  if (statusRank(next.status) < statusRank(prev.status)) {
+  const rankNext = statusRank(next.status);
+  const rankPrev = statusRank(prev.status);
+  if (rankNext < rankPrev) {
     return { accept: false, reason: 'stale', detail: `${next.status} after ${prev.status}` };
   }
+  // Progress wins over clocks: timestamps from different sources (a frame without one is stamped
+  // on receipt in ms; Kite's are whole seconds) can't order a step forward against the last one.
+  if (rankNext > rankPrev) return { accept: true };
   if (next.updated_at < prev.updated_at) return { accept: false, reason: 'stale', detail: 'older timestamp' };
   return { accept: true };
 }

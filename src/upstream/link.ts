@@ -132,13 +132,28 @@ export function createLink(deps: LinkDeps): Link {
     const myGen = ++gen;
     authRejected = false;
     errorRecorded = false;
-    const { url, headers } = dialect.connectRequest(account);
-    const ws = new WebSocket(url, {
-      headers,
-      handshakeTimeout: settings.handshakeTimeoutMs,
-      perMessageDeflate: false,
-      maxPayload: 16 * 1024 * 1024,
-    });
+    // Left over only if a previous socket never reported its close (start() racing stop()).
+    clock.clearInterval(heartbeatTimer);
+    clock.clearTimeout(handshakeTimer);
+    heartbeatTimer = handshakeTimer = undefined;
+    let ws: WebSocket;
+    try {
+      const { url, headers } = dialect.connectRequest(account);
+      ws = new WebSocket(url, {
+        headers,
+        handshakeTimeout: settings.handshakeTimeoutMs,
+        perMessageDeflate: false,
+        maxPayload: 16 * 1024 * 1024,
+      });
+    } catch (err) {
+      // ws throws at once on what it can't send (a credential with a CR or LF in a header, a bad
+      // URL): that is a failed attempt like any other, retried with backoff, never a crash.
+      recordError(`cannot connect: ${(err as Error).message}`);
+      log.warn({ account: account.id, reason: lastError }, 'upstream link failed');
+      socket = undefined;
+      onClose(0);
+      return;
+    }
     socket = ws;
     const current = () => myGen === gen;
     let refused = false;

@@ -35,7 +35,9 @@ export function createFakeClock(startMs = 0): FakeClock {
 
   function schedule(fn: () => void, ms: number, every: number | null): TimerHandle {
     const handle: TimerHandle = {};
-    timers.set(handle, { seq: nextSeq++, due: now + Math.max(0, ms), fn, every });
+    // As Node does: a delay past 2^31-1 ms (about 24.8 days) overflows and fires after 1 ms.
+    const delay = ms > 2_147_483_647 ? 1 : Math.max(0, ms);
+    timers.set(handle, { seq: nextSeq++, due: now + delay, fn, every });
     return handle;
   }
 
