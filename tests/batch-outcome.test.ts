@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { batchOutcome } from '../src/batch/outcome.js';
 import { createRateLimiter } from '../src/batch/rate-limit.js';
 import { BatchRequestSchema } from '../src/batch/schema.js';
+import { readPlacement } from '../src/upstream/dialects/placement.js';
+import { GatewayError } from '../src/util/errors.js';
 import { createFakeClock } from './helpers/fake-clock.js';
 
 type L = {
@@ -95,5 +97,28 @@ describe('rate limiter', () => {
     }
     await Promise.all(all);
     expect(at).toEqual([0, 0, 500, 1_000]);
+  });
+});
+
+describe('readPlacement', () => {
+  const res = (status: number) => ({ status, body: null });
+  it.each([
+    [200, 'OID', { kind: 'placed', orderId: 'OID' }],
+    [201, 'OID', { kind: 'placed', orderId: 'OID' }],
+    [400, null, { kind: 'rejected', message: 'why' }],
+    [403, null, { kind: 'rejected', message: 'why' }],
+    [422, 'OID', { kind: 'rejected', message: 'why' }],
+    [429, null, { kind: 'rejected', message: 'why' }],
+  ] as const)('%i with id %s → %j', (status, id, outcome) => {
+    expect(readPlacement(res(status), id, 'why')).toEqual(outcome);
+  });
+  it.each([
+    [200, null],
+    [202, null],
+    [302, null],
+    [408, null],
+    [404, null],
+  ] as const)('%i with id %s proves nothing: an error, so the leg is looked up', (status, id) => {
+    expect(() => readPlacement(res(status), id, 'why')).toThrow(GatewayError);
   });
 });

@@ -250,6 +250,31 @@ describe('bad requests', () => {
   });
 });
 
+describe("the broker's order rate", () => {
+  it('refuses with 429 a batch whose legs would wait longer than a leg timeout, sending nothing', async () => {
+    sim = await startSim({ accounts: ['primary'], rate: 0, seed: 1 });
+    gw = await startGateway({
+      batch: { leg_timeout_ms: 2_000 },
+      accounts: [
+        {
+          id: 'primary',
+          ws_url: sim.wsUrl,
+          rest_url: sim.httpUrl,
+          batch_mode: 'gateway',
+          order_rate_per_s: 2,
+        },
+      ],
+    });
+    const many = Array.from({ length: 10 }, (_, i) => leg(`SYM${i}`));
+    const r = await post('primary', { orders: many }, { 'Idempotency-Key': 'k-rate' });
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(sim.book('primary')).toHaveLength(0);
+    const fits = await post('primary', { orders: many.slice(0, 4) }, { 'Idempotency-Key': 'k-rate-2' });
+    expect(fits.body.status).toBe('success');
+  });
+});
+
 describe('unreachable broker', () => {
   it('fails fast with 503 and Retry-After, placing nothing and keeping no key', async () => {
     sim = await startSim({ accounts: ['primary'], rate: 0, seed: 1 });

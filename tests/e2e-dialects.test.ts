@@ -88,6 +88,8 @@ describe.each(['kite', 'alpaca'] as SimDialect[])('%s', (dialect) => {
     const r = await batch({ orders: legs(['INFY', 'TCS', 'SBIN']) });
     expect(r.status).toBe('rolled_back');
     expect(r.legs.filter((l) => l.status === 'rejected')).toHaveLength(1);
+    // Kite took the rejected leg (an order id) and its RMS rejected it later: still not placed.
+    expect([r.succeeded, r.failed, r.order_ids.length]).toEqual([2, 1, 2]);
     const book = await brokerBook(sim as Sim, 'primary');
     for (const l of r.legs.filter((x) => x.status === 'cancelled')) {
       expect(book.get(l.order_id ?? '')?.status).toBe('cancelled');

@@ -11,6 +11,7 @@ import type { DialectAccount, OrderApi } from '../upstream/dialects/types.js';
 import type { LinkState } from '../upstream/link.js';
 import type { RestClient } from '../upstream/rest.js';
 import type { Clock } from '../util/clock.js';
+import { GatewayError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { confirmLeg, type LegContext, placeLeg, resolveLeg, rollBackLeg } from './legs.js';
 import { runNative } from './native.js';
@@ -109,7 +110,10 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
     const failed = legs.some((l) => l.status !== 'placed');
     if (failed && batch.request.rollback_on_failure) {
       await Promise.all(legs.filter((l) => l.status === 'unknown').map((l) => resolveLeg(ctx, l)));
-      await Promise.all(legs.filter((l) => l.status === 'placed').map((l) => rollBackLeg(ctx, l)));
+      // `open`: a leg the broker said it rolled back, found still live (native mode).
+      await Promise.all(
+        legs.filter((l) => l.status === 'placed' || l.status === 'open').map((l) => rollBackLeg(ctx, l)),
+      );
     }
     const result = resultOf(batch, legs, iso());
     store.completeBatch(batch.batch_id, result);
@@ -123,6 +127,15 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
       const startedAt = clock.now();
       const desk = deps.desks.get(accountId);
       if (!desk) throw new Error(`no desk for ${accountId}`);
+      // Legs that would wait longer than a leg timeout for the broker's rate are refused up front,
+      // before anything is journaled or sent: the queue of an account stays bounded.
+      const wait = desk.limiter.delayFor(request.orders.length);
+      if (wait > settings.legTimeoutMs) {
+        throw new GatewayError(
+          'rate_limited',
+          `the broker's order rate for ${accountId} is taken for ${wait} ms`,
+        );
+      }
       const batch: BatchRow = {
         batch_id: batchId,
         account_id: accountId,

@@ -73,10 +73,18 @@ export async function placeLeg(ctx: LegContext, leg: LegRow, request: Leg): Prom
   }
 }
 
-/** Looks a leg up by its client id: found means placed, absent means never placed. */
+/**
+ * Looks a leg up by its client id: found means placed; absent for a whole leg timeout means
+ * never placed (the broker may still have been taking it at the first look).
+ */
 export async function resolveLeg(ctx: LegContext, leg: LegRow): Promise<void> {
   try {
-    const order = await ctx.api.findByClientId(ctx.rest, ctx.account(), leg.client_order_id, ctx.normalize());
+    const deadline = ctx.clock.now() + ctx.legTimeoutMs;
+    let order = await ctx.api.findByClientId(ctx.rest, ctx.account(), leg.client_order_id, ctx.normalize());
+    while (!order && ctx.clock.now() < deadline) {
+      await sleep(ctx.clock, Math.max(ctx.pollMs, 250));
+      order = await ctx.api.findByClientId(ctx.rest, ctx.account(), leg.client_order_id, ctx.normalize());
+    }
     if (!order) {
       ctx.save(leg, {
         step: 'not_found',

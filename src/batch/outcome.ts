@@ -21,6 +21,7 @@ export function tally(legs: readonly LegResult[]): {
   order_ids: string[];
 } {
   const failed = legs.filter((l) => l.status === 'rejected').length;
-  const order_ids = legs.flatMap((l) => (l.order_id ? [l.order_id] : []));
+  // A leg the broker took and then rejected (Kite's RMS) has an order id but was never placed.
+  const order_ids = legs.flatMap((l) => (l.order_id && l.status !== 'rejected' ? [l.order_id] : []));
   return { succeeded: order_ids.length, failed, order_ids };
 }

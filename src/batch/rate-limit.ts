@@ -8,6 +8,8 @@ import { createTokenBucket } from '../util/token-bucket.js';
 export interface RateLimiter {
   /** Resolves when a request may go out. Requests are served in arrival order. */
   take(): Promise<void>;
+  /** Milliseconds the last of `n` more requests would wait behind those already queued. */
+  delayFor(n: number): number;
 }
 
 export function createRateLimiter(opts: { perSecond: number; burst: number; clock: Clock }): RateLimiter {
@@ -22,6 +24,9 @@ export function createRateLimiter(opts: { perSecond: number; burst: number; cloc
     if (waiting.length > 0) timer = clock.setTimeout(drain, bucket.waitMs());
   };
   return {
+    delayFor(n) {
+      return Math.max(0, Math.ceil(((waiting.length + n - opts.burst) * 1000) / opts.perSecond));
+    },
     take() {
       return new Promise<void>((resolve) => {
         waiting.push(resolve);

@@ -117,8 +117,12 @@ export function batchRoutes(deps: BatchRouteDeps) {
       if (scope) deps.store.finishIdempotent(scope, 200, result);
       return c.json(result, 200);
     } catch (err) {
-      // A request that ended without a result to replay frees its key for a retry.
-      if (scope) deps.store.releaseIdempotent(scope);
+      // A request that ended without a result frees its key for a retry, unless a leg may have
+      // reached the broker: then the key stays held (409) and recovery finishes the batch.
+      const journal = deps.store.getBatch(accountId, batchId);
+      const sent = journal?.legs.some((l) => l.step !== 'intent' && l.step !== 'not_sent') ?? false;
+      if (scope && !sent) deps.store.releaseIdempotent(scope);
+      if (err instanceof GatewayError && err.code === 'rate_limited') c.header('Retry-After', '1');
       throw err;
     }
   });

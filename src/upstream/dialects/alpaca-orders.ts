@@ -11,6 +11,7 @@ import { GatewayError } from '../../util/errors.js';
 import type { RestClient, RestResponse } from '../rest.js';
 import { alpacaCancelRequest, alpacaHeaders, alpacaPlaceRequest } from './alpaca.js';
 import type { UpstreamRequest } from './kite.js';
+import { readPlacement } from './placement.js';
 import type { OrderApi } from './types.js';
 
 const ErrSchema = z.object({ message: z.string().optional() });
@@ -31,8 +32,8 @@ export const alpacaOrders: OrderApi = {
   async place(rest, account, leg, clientId, timeoutMs) {
     const res = await send(rest, alpacaPlaceRequest(account, { ...leg, tag: clientId }), timeoutMs);
     const order = AlpacaOrderSchema.safeParse(res.body);
-    if (res.status === 200 && order.success) return { kind: 'placed', orderId: order.data.id };
-    return { kind: 'rejected', message: refusal(res, 'place') };
+    if (order.success && res.status < 300) return readPlacement(res, order.data.id, '');
+    return readPlacement(res, null, refusal(res, 'place'));
   },
 
   async cancel(rest, account, orderId, timeoutMs) {

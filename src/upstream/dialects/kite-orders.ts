@@ -9,6 +9,7 @@ import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js'
 import { GatewayError } from '../../util/errors.js';
 import type { RestClient, RestResponse } from '../rest.js';
 import { kiteCancelRequest, kiteHeaders, kitePlaceRequest, type UpstreamRequest } from './kite.js';
+import { readPlacement } from './placement.js';
 import type { OrderApi } from './types.js';
 
 const OkSchema = z.object({
@@ -41,8 +42,8 @@ export const kiteOrders: OrderApi = {
   async place(rest, account, leg, clientId, timeoutMs) {
     const res = await send(rest, kitePlaceRequest(account, { ...leg, tag: clientId }), timeoutMs);
     const ok = OkSchema.safeParse(res.body);
-    if (res.status === 200 && ok.success) return { kind: 'placed', orderId: String(ok.data.data.order_id) };
-    return { kind: 'rejected', message: refusal(res, 'place') };
+    if (ok.success && res.status < 300) return readPlacement(res, String(ok.data.data.order_id), '');
+    return readPlacement(res, null, refusal(res, 'place'));
   },
 
   async cancel(rest, account, orderId, timeoutMs) {

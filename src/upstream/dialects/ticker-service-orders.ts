@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
 import type { RestResponse } from '../rest.js';
+import { readPlacement } from './placement.js';
 import type { DialectAccount, OrderApi } from './types.js';
 
 const PlacedSchema = z.object({ order_id: z.union([z.string(), z.number()]).transform(String) });
@@ -55,12 +56,8 @@ export const tickerServiceOrders: OrderApi = {
       timeoutMs,
     });
     check(res, 'place');
-    if (res.status === 200 || res.status === 201) {
-      const placed = PlacedSchema.safeParse(res.body);
-      if (placed.success) return { kind: 'placed', orderId: placed.data.order_id };
-      throw new GatewayError('upstream_error', 'place answered without an order_id');
-    }
-    return { kind: 'rejected', message: errorMessage(res) };
+    const placed = PlacedSchema.safeParse(res.body);
+    return readPlacement(res, placed.success ? placed.data.order_id : null, errorMessage(res));
   },
 
   async cancel(rest, account, orderId, timeoutMs) {
