@@ -308,9 +308,16 @@ describe('alpaca snapshot over HTTP', () => {
       expect(err?.message).not.toContain(secret);
   });
 
-  it('a malformed order fails the snapshot', async () => {
-    book = [{ ...restOrder(1, T0), id: undefined }];
-    await expect(snapshot()).rejects.toMatchObject({ code: 'upstream_error' });
+  it('a malformed order is skipped and reported, the rest kept', async () => {
+    book = [{ ...restOrder(1, T0), id: undefined }, restOrder(2, T0)];
+    const reasons: string[] = [];
+    const got = await alpaca.fetchSnapshot(
+      createRestClient({ dispatcher, timeoutMs: 2_000 }),
+      { ...account, restUrl: base, credentials },
+      { ...ctx, onInvalid: (r) => reasons.push(r) },
+    );
+    expect(got).toHaveLength(1);
+    expect(reasons).toEqual([expect.stringMatching(/^orders entry: /)]);
   });
 });
 

@@ -200,12 +200,38 @@ describe('kite snapshot over HTTP', () => {
     [429, '{"status":"error","error_type":"NetworkException"}', 'upstream_unavailable'],
     [503, 'gateway down', 'upstream_unavailable'],
     [200, '{"status":"success","data":{}}', 'upstream_error'],
-    [200, '{"status":"success","data":[{"order_id":"1"}]}', 'upstream_error'],
   ])('HTTP %d %s: %s, credentials never in the message', async (status, body, code) => {
     answer = { status, body };
     const err = (await snapshot().then(() => null, (e: unknown) => e)) as GatewayError | null;
     expect(err?.code).toBe(code);
     for (const secret of Object.values(credentials)) expect(err?.message).not.toContain(secret);
+  });
+});
+
+describe('kite snapshot entries', () => {
+  it('skips an unreadable entry and reports it, keeping the readable ones', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const book = JSON.parse(fixture('zerodha_kite_rest_orders_mock.json')) as { data: unknown[] };
+      res.end(JSON.stringify({ status: 'success', data: [{ order_id: '1' }, ...book.data.slice(0, 1)] }));
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const agent = new Agent();
+    try {
+      const reasons: string[] = [];
+      const got = await kite.fetchSnapshot(
+        createRestClient({ dispatcher: agent, timeoutMs: 2_000 }),
+        { ...account, restUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` },
+        { ...ctx, onInvalid: (r) => reasons.push(r) },
+      );
+      expect(got).toHaveLength(1);
+      expect(reasons).toEqual([expect.stringMatching(/^order book entry: /)]);
+    } finally {
+      await agent.close();
+      server.close();
+    }
   });
 });
 

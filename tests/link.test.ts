@@ -203,6 +203,18 @@ describe('upstream link', () => {
     expect(l.status().last_error).toContain('403');
   });
 
+  it('skips an unreadable snapshot entry, counts it, and goes live with the rest', async () => {
+    broker.book.set('primary', [
+      order('A'),
+      { order_id: 'B', status: 'OPEN' } as unknown as RawOrder,
+      order('C'),
+    ]);
+    const l = startLink();
+    await stateIs(l, 'connected');
+    expect(orders.map((o) => o.order.order_id)).toEqual(['A', 'C']);
+    expect(l.status().frames.invalid).toBe(1);
+  });
+
   it('reconnects when the resync fails', async () => {
     broker.snapshotStatus = 500;
     const l = startLink();

@@ -45,6 +45,11 @@ export interface NormalizeContext {
   timeZone: string;
   /** ISO time the gateway received the frame: updated_at when the broker gave none. */
   receivedAt: string;
+  /**
+   * Told of a snapshot entry that can't be read. The entry is skipped, as a bad live frame is:
+   * one unreadable order must not keep the whole account from resyncing.
+   */
+  onInvalid?: (reason: string) => void;
 }
 
 /** One leg of a batch order (DESIGN.md "Batch orders"): Kite's vocabulary, whatever the broker. */

@@ -241,7 +241,12 @@ export function createLink(deps: LinkDeps): Link {
   async function resync(myGen: number): Promise<void> {
     resyncBuffer = [];
     try {
-      const orders = await dialect.fetchSnapshot(deps.rest, account, ctx(clock.now()));
+      const onInvalid = (reason: string) => {
+        frames.invalid++;
+        deps.onFrame?.('invalid');
+        log.warn({ account: account.id, reason }, 'unreadable snapshot entry skipped');
+      };
+      const orders = await dialect.fetchSnapshot(deps.rest, account, { ...ctx(clock.now()), onInvalid });
       if (myGen !== gen) return;
       orders.sort((a, b) => (a.updated_at < b.updated_at ? -1 : a.updated_at > b.updated_at ? 1 : 0));
       const at = clock.now();

@@ -139,7 +139,10 @@ async function fetchSnapshot(
     let fresh = 0;
     for (const raw of raws) {
       const o = AlpacaOrderSchema.safeParse(raw);
-      if (!o.success) throw new GatewayError('upstream_error', `orders entry: ${firstIssue(o.error)}`);
+      if (!o.success) {
+        ctx.onInvalid?.(`orders entry: ${firstIssue(o.error)}`);
+        continue;
+      }
       if (!byId.has(o.data.id)) fresh++;
       for (const order of flattenAlpacaOrder(o.data, ctx)) byId.set(order.order_id, order);
     }

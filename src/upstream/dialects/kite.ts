@@ -144,10 +144,11 @@ export const kite: Dialect = {
     const book = BookSchema.safeParse(res.body);
     if (!book.success)
       throw new GatewayError('upstream_error', 'order book is not {"status":"success","data":[...]}');
-    return book.data.data.map((raw) => {
+    return book.data.data.flatMap((raw) => {
       const o = KiteOrderSchema.safeParse(raw);
-      if (!o.success) throw new GatewayError('upstream_error', `order book entry: ${firstIssue(o.error)}`);
-      return fromKiteOrder(o.data, ctx);
+      if (o.success) return [fromKiteOrder(o.data, ctx)];
+      ctx.onInvalid?.(`order book entry: ${firstIssue(o.error)}`);
+      return [];
     });
   },
 };

@@ -78,8 +78,8 @@ export const tickerService: Dialect = {
     const orders = [];
     for (const raw of body.data.orders) {
       const o = KiteOrderSchema.safeParse(raw);
-      if (!o.success) throw new GatewayError('upstream_error', `snapshot order: ${firstIssue(o.error)}`);
-      orders.push(fromKiteOrder(o.data, ctx));
+      if (o.success) orders.push(fromKiteOrder(o.data, ctx));
+      else ctx.onInvalid?.(`snapshot order: ${firstIssue(o.error)}`);
     }
     return orders;
   },
