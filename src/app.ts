@@ -37,6 +37,7 @@ export interface AppDeps {
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
+/** The Hono app with every REST route and the one error handler. */
 export function createApp(deps: AppDeps) {
   const accounts = new Set(deps.accounts);
   const app = new Hono<AuthEnv>();

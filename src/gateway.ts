@@ -55,6 +55,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Builds the gateway from config and its dependencies; nothing runs until listen(). */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;

@@ -58,6 +58,7 @@ function reason(err: unknown): string {
   return 'invalid token';
 }
 
+/** A verifier for the configured secret and/or JWKS; checks exp, nbf, iss and aud. */
 export function createVerifier(opts: VerifierOptions): Verifier {
   const secret = opts.hs256Secret ? new TextEncoder().encode(opts.hs256Secret) : undefined;
   let jwks: JWTVerifyGetKey | undefined;

@@ -73,6 +73,7 @@ function resultOf(batch: BatchRow, legs: LegRow[], done: string | null): BatchRe
   };
 }
 
+/** The executor over the accounts' desks and the journal. */
 export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
   const { store, clock, log, settings } = deps;
   const iso = () => new Date(clock.now()).toISOString();

@@ -7,6 +7,7 @@ import type { BatchRow, LegRow } from '../store/types.js';
 import { GatewayError } from '../util/errors.js';
 import { type LegContext, resolveLeg, verifyLeg } from './legs.js';
 
+/** Runs a batch through the broker's atomic batch call, then checks what it reports. */
 export async function runNative(ctx: LegContext, batch: BatchRow, legs: LegRow[]): Promise<void> {
   const batchCall = ctx.api.batch;
   if (!batchCall) throw new Error('native batch mode on a dialect without one');

@@ -5,6 +5,7 @@
  */
 import type { BatchOutcome, LegResult } from './schema.js';
 
+/** The outcome of a finished batch from its legs' final statuses. */
 export function batchOutcome(legs: readonly Pick<LegResult, 'status' | 'filled_quantity'>[]): BatchOutcome {
   if (legs.every((l) => l.status === 'placed')) return 'success';
   if (legs.every((l) => l.status === 'rejected')) return 'failed';

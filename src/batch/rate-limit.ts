@@ -12,6 +12,7 @@ export interface RateLimiter {
   delayFor(n: number): number;
 }
 
+/** A FIFO limiter over a token bucket of `perSecond` with `burst`. */
 export function createRateLimiter(opts: { perSecond: number; burst: number; clock: Clock }): RateLimiter {
   const { clock } = opts;
   const bucket = createTokenBucket(opts.perSecond, opts.burst, clock.now);

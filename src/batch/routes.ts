@@ -51,6 +51,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** The batch-order routes, to be mounted on the app. */
 export function batchRoutes(deps: BatchRouteDeps) {
   const app = new Hono<AuthEnv>();
   const newBatchId = deps.newBatchId ?? (() => randomBytes(8).toString('hex'));

@@ -12,20 +12,18 @@ import type { Verifier } from '../auth/jwt.js';
 import { anonymous, checkAccount, isAdmin, type Principal } from '../auth/principal.js';
 
 export type Route = { stream: 'account' | 'all' | 'message'; accountId?: string };
-export type Admission =
-  | { ok: true; principal: Principal; viaProtocol: boolean }
-  | { ok: false; status: number; message: string };
+export type Admission = { ok: true; principal: Principal } | { ok: false; status: number; message: string };
 
-/** The token of an upgrade request, and whether it came as a subprotocol. */
-export function upgradeToken(req: IncomingMessage, url: URL): { token: string | null; viaProtocol: boolean } {
+/** The token of an upgrade request: header, query, or the `bearer, <token>` subprotocol pair. */
+export function upgradeToken(req: IncomingMessage, url: URL): string | null {
   const header = bearerToken(req.headers.authorization);
-  if (header) return { token: header, viaProtocol: false };
+  if (header) return header;
   const query = url.searchParams.get('token');
-  if (query) return { token: query, viaProtocol: false };
+  if (query) return query;
   const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const at = protocols.indexOf('bearer');
   const token = at >= 0 ? protocols[at + 1] : undefined;
-  return token ? { token, viaProtocol: true } : { token: null, viaProtocol: false };
+  return token ?? null;
 }
 
 export interface AdmissionDeps {
@@ -49,7 +47,7 @@ export async function admit(
     return { ok: false, status: 403, message: `origin ${origin} is not allowed` };
   }
   let principal = anonymous;
-  const { token, viaProtocol } = upgradeToken(req, url);
+  const token = upgradeToken(req, url);
   if (deps.verifier) {
     if (!token) return { ok: false, status: 401, message: 'a token is required' };
     try {
@@ -73,7 +71,7 @@ export async function admit(
       message: `at most ${deps.maxConnectionsPerSubject} connections per subject`,
     };
   }
-  return { ok: true, principal, viaProtocol };
+  return { ok: true, principal };
 }
 
 const reasons: Record<number, string> = {

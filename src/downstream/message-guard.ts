@@ -7,6 +7,7 @@ import { createTokenBucket } from '../util/token-bucket.js';
 
 export type GuardVerdict = 'ok' | 'warn' | 'close';
 
+/** The per-connection message limit; admit() once per client message. */
 export function createMessageGuard(
   limits: { messagesPerSecond: number; messageBurst: number },
   now: () => number,

@@ -72,6 +72,7 @@ function optionalInt(v: string | null): number | undefined {
   return Number(v);
 }
 
+/** The WebSocket side of the gateway, to be fed upgrades by the HTTP server. */
 export function createDownstream(deps: DownstreamDeps): Downstream {
   const { settings } = deps;
   const accounts = new Set(deps.accounts);

@@ -76,6 +76,7 @@ export interface Session {
   ping(): void;
 }
 
+/** Wraps one accepted WebSocket: greets it, then serves its subscriptions until it closes. */
 export function createSession(deps: SessionDeps): Session {
   const { ws, hub } = deps;
   /** Per subscribed account: its hub subscriber, its unsubscribe, and the order ids it's limited to (null: all). */

@@ -8,6 +8,7 @@ export interface Ring<T extends { seq: number }> {
   after(since: number): T[] | null;
 }
 
+/** A ring holding the last `capacity` items. */
 export function createRing<T extends { seq: number }>(capacity: number): Ring<T> {
   const items: (T | undefined)[] = new Array(capacity);
   let start = 0;

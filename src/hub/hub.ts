@@ -45,7 +45,6 @@ export interface Hub {
   seq(accountId: string): number;
   /** Messages after `sinceSeq` when history still holds all of them and the epoch matches. */
   replay(accountId: string, sinceSeq: number, epoch: string | undefined): Replay;
-  subscriberCount(accountId: string): number;
 }
 
 interface Channel {
@@ -62,6 +61,7 @@ export interface HubDeps {
   onFanOut?(message: Outbound, subscribers: number): void;
 }
 
+/** A hub with one epoch for this process and `historySize` messages kept per account. */
 export function createHub(deps: HubDeps): Hub {
   const channels = new Map<string, Channel>();
   const channel = (accountId: string): Channel => {
@@ -126,6 +126,5 @@ export function createHub(deps: HubDeps): Hub {
       const messages = c.history.after(sinceSeq);
       return messages ? { recovered: true, messages } : { recovered: false };
     },
-    subscriberCount: (accountId) => channel(accountId).subscribers.size,
   };
 }

@@ -63,6 +63,7 @@ export interface OrderBook {
   list(accountId: string): Order[];
 }
 
+/** An empty book of known orders per account. */
 export function createOrderBook(): OrderBook {
   const accounts = new Map<string, Map<string, Order>>();
   const ordersOf = (accountId: string) => {

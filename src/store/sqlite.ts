@@ -52,9 +52,6 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
     inFlight: db.prepare<[], Record<string, string>>(
       "SELECT * FROM batches WHERE state = 'in_flight' ORDER BY created_at",
     ),
-    steps: db.prepare<[string], { idx: number; step: string; at: string }>(
-      'SELECT idx, step, at FROM steps WHERE batch_id = ? ORDER BY id',
-    ),
     idemGet: db.prepare<[string, string, string], Record<string, string | number | null>>(
       'SELECT * FROM idempotency WHERE account_id = ? AND subject = ? AND key = ?',
     ),
@@ -113,7 +110,6 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
       return r ? { batch: toBatch(r), legs: legsOf(batchId) } : null;
     },
     inFlight: () => q.inFlight.all().map((r) => ({ batch: toBatch(r), legs: legsOf(r.batch_id as string) })),
-    steps: (batchId) => q.steps.all(batchId).map((r) => ({ index: r.idx, step: r.step, at: r.at })),
     beginIdempotent: db.transaction(
       (scope: IdempotencyScope, bodyHash: string, batchId: string, at: number) => {
         const r = q.idemGet.get(scope.account_id, scope.subject, scope.key);

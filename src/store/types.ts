@@ -41,8 +41,6 @@ export interface Store {
   completeBatch(batchId: string, result: BatchResult): void;
   getBatch(accountId: string, batchId: string): { batch: BatchRow; legs: LegRow[] } | null;
   inFlight(): { batch: BatchRow; legs: LegRow[] }[];
-  /** The journal of one batch, oldest first. */
-  steps(batchId: string): { index: number; step: string; at: string }[];
   /** Claims an idempotency key for a request body hash, or reports what holds it. */
   beginIdempotent(scope: IdempotencyScope, bodyHash: string, batchId: string, now: number): IdempotencyBegin;
   finishIdempotent(scope: IdempotencyScope, status: number, body: unknown): void;

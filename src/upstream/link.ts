@@ -75,6 +75,7 @@ export function redact(message: string, credentials: Readonly<Record<string, str
   return out;
 }
 
+/** One account's upstream link; call start() to connect. */
 export function createLink(deps: LinkDeps): Link {
   const { dialect, clock, settings, log } = deps;
   const maxBuffered = settings.maxBufferedDuringResync ?? 50_000;

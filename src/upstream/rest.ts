@@ -31,6 +31,7 @@ export function safeUrl(url: string): string {
   return q >= 0 ? `${url.slice(0, q)}?…` : url;
 }
 
+/** A client over `dispatcher` whose calls end by `timeoutMs` unless told otherwise. */
 export function createRestClient(deps: { dispatcher: Dispatcher; timeoutMs: number }): RestClient {
   return {
     async call(method, url, opts = {}) {

@@ -10,6 +10,7 @@ export interface TokenBucket {
   waitMs(): number;
 }
 
+/** A bucket that starts full. */
 export function createTokenBucket(rate: number, burst: number, now: () => number): TokenBucket {
   let tokens = burst;
   let last = now();

@@ -8,16 +8,13 @@
 import { z } from 'zod';
 import { AlpacaOrderSchema, fromAlpacaOrder } from '../../orders/alpaca-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
-import type { RestClient, RestResponse } from '../rest.js';
+import type { RestResponse } from '../rest.js';
 import { alpacaCancelRequest, alpacaHeaders, alpacaPlaceRequest } from './alpaca.js';
-import type { UpstreamRequest } from './kite.js';
 import { readPlacement } from './placement.js';
+import { sendRequest as send, trimSlash } from './shared.js';
 import type { OrderApi } from './types.js';
 
 const ErrSchema = z.object({ message: z.string().optional() });
-
-const send = (rest: RestClient, r: UpstreamRequest, timeoutMs?: number) =>
-  rest.call(r.method, r.url, { headers: r.headers, body: r.body, timeoutMs });
 
 function refusal(res: RestResponse, what: string): string {
   const e = ErrSchema.safeParse(res.body);
@@ -28,6 +25,7 @@ function refusal(res: RestResponse, what: string): string {
   return message;
 }
 
+/** Alpaca order entry: place, cancel, and find a leg again by its client_order_id. */
 export const alpacaOrders: OrderApi = {
   async place(rest, account, leg, clientId, timeoutMs) {
     const res = await send(rest, alpacaPlaceRequest(account, { ...leg, tag: clientId }), timeoutMs);
@@ -44,7 +42,7 @@ export const alpacaOrders: OrderApi = {
   },
 
   async findByClientId(rest, account, clientId, ctx) {
-    const url = `${account.restUrl.replace(/\/+$/, '')}/v2/orders:by_client_order_id?client_order_id=${encodeURIComponent(clientId)}`;
+    const url = `${trimSlash(account.restUrl)}/v2/orders:by_client_order_id?client_order_id=${encodeURIComponent(clientId)}`;
     const res = await rest.call('GET', url, { headers: alpacaHeaders(account) });
     if (res.status === 404) return null;
     const order = AlpacaOrderSchema.safeParse(res.body);

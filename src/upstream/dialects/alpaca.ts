@@ -16,7 +16,7 @@ import type { KiteLeg, NormalizeContext } from '../../orders/kite-vocabulary.js'
 import type { Order } from '../../orders/model.js';
 import { GatewayError } from '../../util/errors.js';
 import type { RestClient } from '../rest.js';
-import type { UpstreamRequest } from './kite.js';
+import { firstIssue, trimSlash, type UpstreamRequest } from './shared.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
 
 /** Alpaca's page cap on GET /v2/orders. */
@@ -44,17 +44,10 @@ const ErrorSchema = z.union([
 const authProblem =
   /unauthori[sz]ed|auth(entication)? failed|not authenticated|forbidden|credential|api key/i;
 
-const trimSlash = (url: string) => url.replace(/\/+$/, '');
-
 /** Alpaca's REST headers: the key id and secret (never log them). */
 export function alpacaHeaders(account: DialectAccount): Record<string, string> {
   const { key_id: key = '', secret_key: secret = '' } = account.credentials;
   return { 'APCA-API-KEY-ID': key, 'APCA-API-SECRET-KEY': secret };
-}
-
-function firstIssue(error: z.ZodError): string {
-  const i = error.issues[0];
-  return i ? `${i.path.join('.') || '(message)'}: ${i.message}` : 'invalid message';
 }
 
 function errorEvent(e: z.infer<typeof ErrorSchema>): UpstreamEvent {
@@ -86,7 +79,7 @@ function readMessage(m: unknown, ctx: NormalizeContext): UpstreamEvent[] {
   }
   // The stream's `{"stream":"trade_updates","data":{event, order}}`, or the bare event (traces, broker API).
   const update = AlpacaTradeUpdateSchema.safeParse(framed.success ? framed.data.data : m);
-  if (!update.success) return [{ kind: 'invalid', reason: firstIssue(update.error) }];
+  if (!update.success) return [{ kind: 'invalid', reason: firstIssue(update.error, 'message') }];
   return fromAlpacaTradeUpdate(update.data, ctx).map((order) => ({ kind: 'update', order }));
 }
 
@@ -140,7 +133,7 @@ async function fetchSnapshot(
     for (const raw of raws) {
       const o = AlpacaOrderSchema.safeParse(raw);
       if (!o.success) {
-        ctx.onInvalid?.(`orders entry: ${firstIssue(o.error)}`);
+        ctx.onInvalid?.(`orders entry: ${firstIssue(o.error, 'message')}`);
         continue;
       }
       if (!byId.has(o.data.id)) fresh++;

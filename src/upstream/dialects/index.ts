@@ -16,6 +16,7 @@ const dialects: Record<DialectName, Dialect> = {
   alpaca: { ...alpaca, orders: alpacaOrders },
 };
 
+/** The adapter for a configured dialect name. */
 export function dialectFor(name: DialectName): Dialect {
   return dialects[name];
 }

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
-import type { RestClient, RestResponse } from '../rest.js';
-import { kiteCancelRequest, kiteHeaders, kitePlaceRequest, type UpstreamRequest } from './kite.js';
+import type { RestResponse } from '../rest.js';
+import { kiteCancelRequest, kiteHeaders, kitePlaceRequest } from './kite.js';
 import { readPlacement } from './placement.js';
+import { sendRequest as send, trimSlash } from './shared.js';
 import type { OrderApi } from './types.js';
 
 const OkSchema = z.object({
@@ -18,9 +19,6 @@ const OkSchema = z.object({
 });
 const ErrSchema = z.object({ message: z.string().optional(), error_type: z.string().optional() });
 const BookSchema = z.object({ status: z.literal('success'), data: z.array(z.unknown()) });
-
-const send = (rest: RestClient, r: UpstreamRequest, timeoutMs?: number) =>
-  rest.call(r.method, r.url, { headers: r.headers, body: r.body, timeoutMs });
 
 /** Kite's error answer, read: auth problems and server failures throw; the rest is a refusal. */
 function refusal(res: RestResponse, what: string): string {
@@ -35,6 +33,7 @@ function refusal(res: RestResponse, what: string): string {
   return message;
 }
 
+/** Kite order entry: place, cancel, and find a leg again by its tag. */
 export const kiteOrders: OrderApi = {
   // A 200 carries an order_id even for orders the RMS then rejects (placement docs, postbacks).
   rejectsLater: true,
@@ -54,7 +53,7 @@ export const kiteOrders: OrderApi = {
   },
 
   async findByClientId(rest, account, clientId, ctx) {
-    const res = await rest.call('GET', `${account.restUrl.replace(/\/+$/, '')}/orders`, {
+    const res = await rest.call('GET', `${trimSlash(account.restUrl)}/orders`, {
       headers: kiteHeaders(account),
     });
     const book = BookSchema.safeParse(res.body);

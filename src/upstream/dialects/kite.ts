@@ -16,15 +16,8 @@ import {
 } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
 import type { RestResponse } from '../rest.js';
+import { firstIssue, trimSlash, type UpstreamRequest } from './shared.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
-
-/** An HTTP request a dialect prepares for the executor to send through a RestClient. */
-export interface UpstreamRequest {
-  method: 'POST' | 'DELETE';
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-}
 
 const FrameSchema = z.object({ type: z.string(), data: z.unknown().optional() });
 const BookSchema = z.object({ status: z.literal('success'), data: z.array(z.unknown()) });
@@ -32,7 +25,6 @@ const ErrorBodySchema = z.object({ error_type: z.string().optional() });
 /** An `error` frame that names the token or key: the session is gone, retrying won't help. */
 const authProblem = /token|api[_ -]?key|unauthori[sz]ed|forbidden|(session|login) expired/i;
 
-const trimSlash = (url: string) => url.replace(/\/+$/, '');
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -40,11 +32,6 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 export function kiteHeaders(account: DialectAccount): Record<string, string> {
   const { api_key: key = '', access_token: token = '' } = account.credentials;
   return { 'X-Kite-Version': '3', Authorization: `token ${key}:${token}` };
-}
-
-function firstIssue(error: z.ZodError): string {
-  const i = error.issues[0];
-  return i ? `${i.path.join('.') || '(order)'}: ${i.message}` : 'invalid order';
 }
 
 /** The postback checksum: hex SHA-256 of order_id + order_timestamp + api_secret (postbacks docs). */
@@ -70,7 +57,7 @@ export function fromKitePostback(
   ctx: NormalizeContext,
 ): UpstreamEvent {
   const o = KiteOrderSchema.safeParse(body);
-  if (!o.success) return { kind: 'invalid', reason: firstIssue(o.error) };
+  if (!o.success) return { kind: 'invalid', reason: firstIssue(o.error, 'order') };
   const given = isRecord(body) && typeof body.checksum === 'string' ? body.checksum : '';
   if (given !== '' && apiSecret) {
     const expected = kiteChecksum(o.data.order_id, o.data.order_timestamp ?? '', apiSecret);
@@ -147,7 +134,7 @@ export const kite: Dialect = {
     return book.data.data.flatMap((raw) => {
       const o = KiteOrderSchema.safeParse(raw);
       if (o.success) return [fromKiteOrder(o.data, ctx)];
-      ctx.onInvalid?.(`order book entry: ${firstIssue(o.error)}`);
+      ctx.onInvalid?.(`order book entry: ${firstIssue(o.error, 'order')}`);
       return [];
     });
   },

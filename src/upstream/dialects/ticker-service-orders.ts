@@ -8,6 +8,7 @@ import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js'
 import { GatewayError } from '../../util/errors.js';
 import type { RestResponse } from '../rest.js';
 import { readPlacement } from './placement.js';
+import { trimSlash } from './shared.js';
 import type { DialectAccount, OrderApi } from './types.js';
 
 const PlacedSchema = z.object({ order_id: z.union([z.string(), z.number()]).transform(String) });
@@ -24,10 +25,11 @@ const BatchSchema = z.object({
   ),
 });
 
-const base = (a: DialectAccount) => a.restUrl.replace(/\/+$/, '');
+const base = (a: DialectAccount) => trimSlash(a.restUrl);
 const ordersUrl = (a: DialectAccount) => `${base(a)}/advanced/orders/${encodeURIComponent(a.id)}`;
 
-function headers(a: DialectAccount, json = false): Record<string, string> {
+/** ticker-service auth: `token` as a bearer token, `api_key` as X-API-Key, either optional. */
+export function tickerServiceHeaders(a: DialectAccount, json = false): Record<string, string> {
   const h: Record<string, string> = json ? { 'content-type': 'application/json' } : {};
   if (a.credentials.token) h.authorization = `Bearer ${a.credentials.token}`;
   if (a.credentials.api_key) h['x-api-key'] = a.credentials.api_key;
@@ -47,11 +49,12 @@ function check(res: RestResponse, what: string): void {
     throw new GatewayError('upstream_error', `${what} answered ${res.status}: ${errorMessage(res)}`);
 }
 
+/** ticker-service order entry, with the broker-native atomic batch. */
 export const tickerServiceOrders: OrderApi = {
   async place(rest, account, leg, clientId, timeoutMs) {
     const body = JSON.stringify({ ...leg, tag: clientId });
     const res = await rest.call('POST', ordersUrl(account), {
-      headers: headers(account, true),
+      headers: tickerServiceHeaders(account, true),
       body,
       timeoutMs,
     });
@@ -62,7 +65,7 @@ export const tickerServiceOrders: OrderApi = {
 
   async cancel(rest, account, orderId, timeoutMs) {
     const url = `${ordersUrl(account)}/${encodeURIComponent(orderId)}`;
-    const res = await rest.call('DELETE', url, { headers: headers(account), timeoutMs });
+    const res = await rest.call('DELETE', url, { headers: tickerServiceHeaders(account), timeoutMs });
     check(res, 'cancel');
     if (res.status === 200) return { kind: 'cancelled' };
     if (res.status === 404) return { kind: 'not_found', message: errorMessage(res) };
@@ -71,7 +74,7 @@ export const tickerServiceOrders: OrderApi = {
 
   async findByClientId(rest, account, clientId, ctx) {
     const res = await rest.call('GET', `${ordersUrl(account)}?tag=${encodeURIComponent(clientId)}`, {
-      headers: headers(account),
+      headers: tickerServiceHeaders(account),
     });
     check(res, 'lookup');
     const book = BookSchema.safeParse(res.body);
@@ -91,7 +94,7 @@ export const tickerServiceOrders: OrderApi = {
       rollback_on_failure: rollbackOnFailure,
     });
     const res = await rest.call('POST', `${base(account)}/advanced/batch-orders`, {
-      headers: headers(account, true),
+      headers: tickerServiceHeaders(account, true),
       body,
       timeoutMs,
     });

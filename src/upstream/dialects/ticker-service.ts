@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
-import { tickerServiceOrders } from './ticker-service-orders.js';
-import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
+import { firstIssue, trimSlash } from './shared.js';
+import { tickerServiceHeaders, tickerServiceOrders } from './ticker-service-orders.js';
+import type { Dialect, UpstreamEvent } from './types.js';
 
 const FrameSchema = z.object({
   type: z.literal('order_update'),
@@ -18,19 +19,6 @@ const FrameSchema = z.object({
 
 const SnapshotSchema = z.object({ orders: z.array(z.unknown()) });
 
-function authHeaders(account: DialectAccount): Record<string, string> {
-  const h: Record<string, string> = {};
-  const { token, api_key: apiKey } = account.credentials;
-  if (token) h.authorization = `Bearer ${token}`;
-  if (apiKey) h['x-api-key'] = apiKey;
-  return h;
-}
-
-function firstIssue(error: z.ZodError): string {
-  const i = error.issues[0];
-  return i ? `${i.path.join('.') || '(frame)'}: ${i.message}` : 'invalid frame';
-}
-
 export const tickerService: Dialect = {
   name: 'ticker-service',
   defaultTimeZone: 'UTC',
@@ -38,10 +26,10 @@ export const tickerService: Dialect = {
   orders: tickerServiceOrders,
 
   connectRequest(account) {
-    const base = account.wsUrl.replace(/\/+$/, '');
+    const base = trimSlash(account.wsUrl);
     return {
       url: `${base}/advanced/ws/orders/${encodeURIComponent(account.id)}`,
-      headers: authHeaders(account),
+      headers: tickerServiceHeaders(account),
     };
   },
 
@@ -58,7 +46,7 @@ export const tickerService: Dialect = {
       return [{ kind: 'invalid', reason: 'not JSON' }];
     }
     const frame = FrameSchema.safeParse(json);
-    if (!frame.success) return [{ kind: 'invalid', reason: firstIssue(frame.error) }];
+    if (!frame.success) return [{ kind: 'invalid', reason: firstIssue(frame.error, 'frame') }];
     if (frame.data.account_id !== ctx.accountId) {
       return [{ kind: 'invalid', reason: `frame for another account: ${frame.data.account_id}` }];
     }
@@ -66,9 +54,9 @@ export const tickerService: Dialect = {
   },
 
   async fetchSnapshot(rest, account, ctx) {
-    const base = account.restUrl.replace(/\/+$/, '');
+    const base = trimSlash(account.restUrl);
     const url = `${base}/advanced/orders/${encodeURIComponent(account.id)}`;
-    const res = await rest.call('GET', url, { headers: authHeaders(account) });
+    const res = await rest.call('GET', url, { headers: tickerServiceHeaders(account) });
     if (res.status === 401 || res.status === 403) {
       throw new GatewayError('unauthorized', `snapshot refused with ${res.status}`);
     }
@@ -79,7 +67,7 @@ export const tickerService: Dialect = {
     for (const raw of body.data.orders) {
       const o = KiteOrderSchema.safeParse(raw);
       if (o.success) orders.push(fromKiteOrder(o.data, ctx));
-      else ctx.onInvalid?.(`snapshot order: ${firstIssue(o.error)}`);
+      else ctx.onInvalid?.(`snapshot order: ${firstIssue(o.error, 'order')}`);
     }
     return orders;
   },
