@@ -26,8 +26,25 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The zone's offset from UTC, in ms, at the instant utcMs. */
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, number>();
+
+/**
+ * The zone's offset from UTC, in ms, at the instant utcMs. Cached per zone and quarter hour:
+ * offsets are whole quarter hours and change only at quarter-hour-aligned instants, so the cache
+ * is exact, and the hot path (every Kite timestamp) skips Intl after the first frame.
+ */
 function offsetAt(utcMs: number, timeZone: string): number {
+  const key = `${timeZone}|${Math.floor(utcMs / QUARTER_HOUR)}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  if (offsets.size >= 10_000) offsets.clear();
+  const offset = computeOffset(utcMs, timeZone);
+  offsets.set(key, offset);
+  return offset;
+}
+
+function computeOffset(utcMs: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(utcMs)) parts[p.type] = Number(p.value);
   const asUtc = Date.UTC(
