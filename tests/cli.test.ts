@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run } from './helpers/child.js';
+import { killAll, run } from './helpers/child.js';
 import { type FakeBroker, startFakeBroker } from './helpers/fake-broker.js';
 import { connect } from './helpers/start-gateway.js';
 
@@ -58,6 +58,7 @@ describe('ordergate serve', () => {
     broker = await startFakeBroker();
   });
   afterEach(async () => {
+    killAll();
     await broker.close();
   });
 

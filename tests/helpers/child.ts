@@ -17,6 +17,14 @@ export interface Child {
   waitForOutput(re: RegExp, limitMs?: number): Promise<RegExpMatchArray>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every child a test started that is still running (for afterEach: no leftovers). */
+export function killAll(): void {
+  for (const proc of running) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  running.clear();
+}
+
 export function run(args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, ...env },
@@ -30,7 +38,11 @@ export function run(args: string[], env: Record<string, string> = {}): Child {
   proc.stderr?.on('data', (d) => {
     err += d;
   });
-  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  running.add(proc);
+  const exited = once(proc, 'exit').then(([code]) => {
+    running.delete(proc);
+    return code as number | null;
+  });
   return {
     proc,
     stdout: () => out,

@@ -1,0 +1,81 @@
+/**
+ * The benchmark harness in miniature (`npm run bench -- --json --smoke`: tens of clients, a
+ * couple of accounts, sub-second windows, a few hundred to a few thousand messages): it must
+ * finish, exit 0, print one JSON object on stdout, and report every figure as a finite number.
+ * The figures themselves are not judged here; BENCHMARKS.md holds a full run.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { expect, it, onTestFinished } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every leaf of the report with its path; meta may hold strings, targets hold booleans. */
+function leaves(v: unknown, path: string[] = []): [string, unknown][] {
+  if (v !== null && typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => leaves(x, [...path, k]));
+  }
+  return [[path.join('.'), v]];
+}
+
+const FIGURES = [
+  'throughput_1000x100.ordergate',
+  'throughput_1000x100.baseline',
+  'throughput_1000x100.ratio',
+  'throughput_100x1.ordergate',
+  'throughput_100x1.baseline',
+  'throughput_100x1.ratio',
+  ...['latency_5000', 'latency_20000', 'latency_50000'].flatMap((k) =>
+    ['p50', 'p99', 'p999'].flatMap((p) => [`${k}.ordergate.${p}`, `${k}.baseline.${p}`]),
+  ),
+  ...['latency_1000x100_5000', 'latency_1000x100_20000', 'latency_1000x100_50000'].map(
+    (k) => `${k}.ordergate.p99`,
+  ),
+  'rss_per_idle_conn_1000.ordergate',
+  'rss_per_idle_conn_1000.baseline',
+  'rss_per_idle_conn_10000.ordergate',
+  'rss_per_idle_conn_10000.baseline',
+  'batch_4leg.gateway_ms',
+  'batch_4leg.sequential_ms',
+  'batch_4leg.single_leg_ms',
+  'batch_4leg.ratio_to_single',
+];
+
+it('npm run bench -- --json --smoke completes and reports every field as a finite number', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--json', '--smoke'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Even on a test timeout the harness gets a SIGTERM, on which it kills its own children.
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const [code] = await once(child, 'exit');
+  expect(code, err).toBe(0);
+
+  const report = JSON.parse(out) as Record<string, unknown>;
+  const all = new Map(leaves(report));
+  for (const path of FIGURES) {
+    expect(all.has(path), `missing ${path}`).toBe(true);
+  }
+  for (const [path, value] of all) {
+    if (path.startsWith('meta.')) expect(['string', 'number'], path).toContain(typeof value);
+    else if (path.startsWith('targets.') && path.endsWith('.met')) expect(typeof value, path).toBe('boolean');
+    else expect(Number.isFinite(value), `${path} = ${String(value)}`).toBe(true);
+  }
+  expect(report.meta).toMatchObject({ mode: 'smoke', failed: '' });
+  // Every relay really delivered, and the batch went through the gateway.
+  expect(all.get('throughput_1000x100.ordergate')).toBeGreaterThan(0);
+  expect(all.get('throughput_1000x100.baseline')).toBeGreaterThan(0);
+  expect(all.get('latency_5000.ordergate.samples')).toBeGreaterThan(0);
+  expect(all.get('batch_4leg.gateway_successes')).toBe(1);
+}, 90_000);
