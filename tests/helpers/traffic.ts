@@ -73,6 +73,8 @@ export async function startWithTraffic(): Promise<Traffic> {
 
     await batch(gw, 'primary', 'traffic-1');
     await batch(gw, 'primary', 'traffic-1');
+    // Background orders are placements too: stop them so the fault hits the batch's second leg.
+    sim.setRate(0);
     await post(`${sim.httpUrl}/sim/faults`, {
       account_id: 'secondary',
       kind: 'reject_next',
