@@ -1,22 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeBroker, type RawOrder, startFakeBroker } from './helpers/fake-broker.js';
+import { type FakeBroker, rawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
 import { type Client, connect, type StartedGateway, startGateway } from './helpers/start-gateway.js';
 import { waitFor } from './helpers/wait.js';
 
-const order = (id: string, patch: Partial<RawOrder> = {}): RawOrder => ({
-  order_id: id,
-  tradingsymbol: 'INFY',
-  exchange: 'NSE',
-  transaction_type: 'BUY',
-  order_type: 'LIMIT',
-  status: 'OPEN',
-  quantity: 10,
-  filled_quantity: 0,
-  price: 1500,
-  exchange_update_timestamp: '2026-11-22T09:15:00.000Z',
-  ...patch,
-});
+const order = rawOrder;
 const fill = (id: string, filled: number, ts: string) =>
   order(id, {
     status: filled === 10 ? 'COMPLETE' : 'OPEN',

@@ -7,24 +7,12 @@ import { tickerService } from '../src/upstream/dialects/ticker-service.js';
 import { createLink, type FrameKind, type Link, type LinkState } from '../src/upstream/link.js';
 import { createRestClient } from '../src/upstream/rest.js';
 import { silentLogger } from '../src/util/log.js';
-import { type FakeBroker, type RawOrder, startFakeBroker } from './helpers/fake-broker.js';
+import { type FakeBroker, type RawOrder, rawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
 import { waitFor } from './helpers/wait.js';
 
 const HB = 30_000;
-const order = (id: string, patch: Partial<RawOrder> = {}): RawOrder => ({
-  order_id: id,
-  tradingsymbol: 'INFY',
-  exchange: 'NSE',
-  transaction_type: 'BUY',
-  order_type: 'LIMIT',
-  status: 'OPEN',
-  quantity: 10,
-  filled_quantity: 0,
-  price: 1500,
-  exchange_update_timestamp: '2026-11-22T09:15:00.000Z',
-  ...patch,
-});
+const order = rawOrder;
 
 let broker: FakeBroker;
 let clock: FakeClock;

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Sim, startSim } from '../src/sim/index.js';
-import { type FakeBroker, type RawOrder, startFakeBroker } from './helpers/fake-broker.js';
+import { type FakeBroker, rawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { linksUp, type ObservedGateway, startObserved } from './helpers/observed-gateway.js';
 import { parseSamples, type Sample, sampleValue, scrape } from './helpers/prom.js';
 import { type Client, connect } from './helpers/start-gateway.js';
@@ -24,17 +24,7 @@ afterEach(async () => {
   gw = broker = sim = undefined;
 });
 
-const order = (id: string, patch: Partial<RawOrder> = {}): RawOrder => ({
-  order_id: id,
-  tradingsymbol: 'INFY',
-  exchange: 'NSE',
-  transaction_type: 'BUY',
-  order_type: 'LIMIT',
-  status: 'OPEN',
-  quantity: 10,
-  filled_quantity: 0,
-  ...patch,
-});
+const order = rawOrder;
 
 async function withBroker(): Promise<ObservedGateway> {
   broker = await startFakeBroker();

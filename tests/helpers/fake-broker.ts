@@ -45,6 +45,21 @@ export interface FakeBroker {
   close(): Promise<void>;
 }
 
+/** A resting LIMIT order in Kite's vocabulary, as the fake broker sends it; patch what a test needs. */
+export const rawOrder = (id: string, patch: Partial<RawOrder> = {}): RawOrder => ({
+  order_id: id,
+  tradingsymbol: 'INFY',
+  exchange: 'NSE',
+  transaction_type: 'BUY',
+  order_type: 'LIMIT',
+  status: 'OPEN',
+  quantity: 10,
+  filled_quantity: 0,
+  price: 1500,
+  exchange_update_timestamp: '2026-11-22T09:15:00.000Z',
+  ...patch,
+});
+
 export function frame(accountId: string, order: RawOrder): string {
   return JSON.stringify({
     type: 'order_update',

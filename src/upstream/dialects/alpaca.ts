@@ -16,7 +16,7 @@ import type { KiteLeg, NormalizeContext } from '../../orders/kite-vocabulary.js'
 import type { Order } from '../../orders/model.js';
 import { GatewayError } from '../../util/errors.js';
 import type { RestClient } from '../rest.js';
-import { firstIssue, trimSlash, type UpstreamRequest } from './shared.js';
+import { firstIssue, parseJson, trimSlash, type UpstreamRequest } from './shared.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
 
 /** Alpaca's page cap on GET /v2/orders. */
@@ -161,12 +161,9 @@ export const alpaca: Dialect = {
   parse(data, _isBinary, ctx) {
     // JSON either way: the paper stream sends it in binary frames. (MessagePack is never asked for.)
     const text = typeof data === 'string' ? data : data.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return [{ kind: 'invalid', reason: 'not JSON' }];
-    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) return [{ kind: 'invalid', reason: parsed.reason }];
+    const json = parsed.value;
     return (Array.isArray(json) ? json : [json]).flatMap((m) => readMessage(m, ctx));
   },
 

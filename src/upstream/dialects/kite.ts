@@ -16,7 +16,7 @@ import {
 } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
 import type { RestResponse } from '../rest.js';
-import { firstIssue, trimSlash, type UpstreamRequest } from './shared.js';
+import { firstIssue, parseJson, trimSlash, type UpstreamRequest } from './shared.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
 
 const FrameSchema = z.object({ type: z.string(), data: z.unknown().optional() });
@@ -114,12 +114,9 @@ export const kite: Dialect = {
     // Binary frames are market data (ignored), except the 1-byte heartbeat.
     if (isBinary) return data.length === 1 ? [{ kind: 'heartbeat' }] : [];
     const text = typeof data === 'string' ? data : data.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return [{ kind: 'invalid', reason: 'not JSON' }];
-    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) return [{ kind: 'invalid', reason: parsed.reason }];
+    const json = parsed.value;
     return [textEvent(json, account, ctx)];
   },
 

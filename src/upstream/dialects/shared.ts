@@ -24,3 +24,12 @@ export function firstIssue(error: z.ZodError, what: string): string {
 /** Sends a prepared request. */
 export const sendRequest = (rest: RestClient, r: UpstreamRequest, timeoutMs?: number) =>
   rest.call(r.method, r.url, { headers: r.headers, body: r.body, timeoutMs });
+
+/** A frame's text as JSON, or the `invalid` reason when it is not JSON. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+}

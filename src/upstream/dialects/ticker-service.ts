@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { fromKiteOrder, KiteOrderSchema } from '../../orders/kite-vocabulary.js';
 import { GatewayError } from '../../util/errors.js';
-import { firstIssue, trimSlash } from './shared.js';
+import { firstIssue, parseJson, trimSlash } from './shared.js';
 import { tickerServiceHeaders, tickerServiceOrders } from './ticker-service-orders.js';
 import type { Dialect, UpstreamEvent } from './types.js';
 
@@ -39,12 +39,9 @@ export const tickerService: Dialect = {
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (text === 'pong') return [{ kind: 'heartbeat' }];
     if (isBinary) return [{ kind: 'invalid', reason: 'binary frame' }];
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return [{ kind: 'invalid', reason: 'not JSON' }];
-    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) return [{ kind: 'invalid', reason: parsed.reason }];
+    const json = parsed.value;
     const frame = FrameSchema.safeParse(json);
     if (!frame.success) return [{ kind: 'invalid', reason: firstIssue(frame.error, 'frame') }];
     if (frame.data.account_id !== ctx.accountId) {
