@@ -61,7 +61,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLogger;
   const accountIds = config.accounts.map((a) => a.id);
-  const book = createOrderBook();
+  const book = createOrderBook({ maxPerAccount: config.downstream.max_orders_per_account });
   // Sources are read at scrape time, after the links and the downstream server below exist.
   const metrics = createGatewayMetrics(deps.metrics ?? new Registry(), {
     accounts: accountIds,
@@ -248,6 +248,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const s = server;
       const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
       await downstream.close();
+      // Batches still running keep their broker and stream until they finish, for a while; what
+      // is left is journaled and finished on the next start.
+      await executor.drain(config.batch.final_state_timeout_ms);
       await Promise.all([...links.values()].map((l) => l.stop()));
       if (s && 'closeAllConnections' in s) s.closeAllConnections();
       await closed;

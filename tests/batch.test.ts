@@ -250,6 +250,22 @@ describe('bad requests', () => {
   });
 });
 
+describe('shutdown', () => {
+  beforeEach(() => start());
+
+  it('lets a batch in flight finish before the gateway stops', async () => {
+    sim.injectFault({ account_id: 'secondary', kind: 'rest_latency', latency_ms: 300, count: 2 });
+    const pending = post('secondary', { orders: condor.slice(0, 2) });
+    await waitFor(() => sim.book('secondary').length === 2, 'legs at the broker');
+    const stopping = gw.stop();
+    const r = await pending;
+    await stopping;
+    gw = { stop: async () => {} } as unknown as StartedGateway;
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('success');
+  });
+});
+
 describe("the broker's order rate", () => {
   it('refuses with 429 a batch whose legs would wait longer than a leg timeout, sending nothing', async () => {
     sim = await startSim({ accounts: ['primary'], rate: 0, seed: 1 });

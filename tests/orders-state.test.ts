@@ -126,3 +126,16 @@ describe('createOrderBook', () => {
     expect(book.list('nobody')).toEqual([]);
   });
 });
+
+describe('a bounded book', () => {
+  it('forgets the oldest terminal order past its size, never a live one', () => {
+    const book = createOrderBook({ maxPerAccount: 3 });
+    book.apply(v({ order_id: 'live-1' }));
+    book.apply(v({ order_id: 'done-1', status: 'filled', filled_quantity: 10, pending_quantity: 0 }));
+    book.apply(v({ order_id: 'done-2', status: 'cancelled', pending_quantity: 0 }));
+    book.apply(v({ order_id: 'new-1' }));
+    expect(book.list('primary').map((o) => o.order_id)).toEqual(['live-1', 'done-2', 'new-1']);
+    book.apply(v({ order_id: 'new-2' }));
+    expect(book.list('primary').map((o) => o.order_id)).toEqual(['live-1', 'new-1', 'new-2']);
+  });
+});

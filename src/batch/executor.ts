@@ -53,6 +53,8 @@ export interface BatchExecutor {
   recover(): Promise<number>;
   /** The stored result, or the progress of a batch still running. */
   get(accountId: string, batchId: string): BatchResult | null;
+  /** Resolves once no batch is running, or after `timeoutMs` (what's left is recovered on start). */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 /** Client ids derived from the batch id: short enough for Kite's 20-character tag. */
@@ -123,52 +125,77 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
     return result;
   }
 
+  const inFlight = new Set<Promise<BatchRun>>();
+
+  async function execute(
+    accountId: string,
+    subject: string,
+    request: BatchRequest,
+    batchId: string,
+  ): Promise<BatchRun> {
+    const startedAt = clock.now();
+    const desk = deps.desks.get(accountId);
+    if (!desk) throw new Error(`no desk for ${accountId}`);
+    // Legs that would wait longer than a leg timeout for the broker's rate are refused up front,
+    // before anything is journaled or sent: the queue of an account stays bounded.
+    const wait = desk.limiter.delayFor(request.orders.length);
+    if (wait > settings.legTimeoutMs) {
+      throw new GatewayError(
+        'rate_limited',
+        `the broker's order rate for ${accountId} is taken for ${wait} ms`,
+      );
+    }
+    const batch: BatchRow = {
+      batch_id: batchId,
+      account_id: accountId,
+      subject,
+      mode: desk.mode,
+      request,
+      state: 'in_flight',
+      result: null,
+      created_at: iso(),
+    };
+    const legs: LegRow[] = request.orders.map((_, index) => ({
+      index,
+      status: 'unknown',
+      order_id: null,
+      client_order_id: clientIdFor(batchId, index),
+      filled_quantity: 0,
+      error: null,
+      step: 'intent',
+    }));
+    store.createBatch(batch, legs);
+    const ctx = legContext(batchId, desk);
+    if (desk.mode === 'native') await runNative(ctx, batch, legs);
+    else {
+      const orders = request.orders;
+      await Promise.all(
+        legs.map((leg) => placeLeg(ctx, leg, orders[leg.index] as BatchRequest['orders'][0])),
+      );
+      const placed = legs.filter((l) => l.status === 'placed');
+      if (desk.api.rejectsLater) await Promise.all(placed.map((l) => confirmLeg(ctx, l)));
+    }
+    const unreachable = legs.every((l) => l.step === 'not_sent');
+    return { result: await settle(ctx, batch, legs, startedAt), unreachable };
+  }
+
   return {
-    async run(accountId, subject, request, batchId) {
-      const startedAt = clock.now();
-      const desk = deps.desks.get(accountId);
-      if (!desk) throw new Error(`no desk for ${accountId}`);
-      // Legs that would wait longer than a leg timeout for the broker's rate are refused up front,
-      // before anything is journaled or sent: the queue of an account stays bounded.
-      const wait = desk.limiter.delayFor(request.orders.length);
-      if (wait > settings.legTimeoutMs) {
-        throw new GatewayError(
-          'rate_limited',
-          `the broker's order rate for ${accountId} is taken for ${wait} ms`,
-        );
-      }
-      const batch: BatchRow = {
-        batch_id: batchId,
-        account_id: accountId,
-        subject,
-        mode: desk.mode,
-        request,
-        state: 'in_flight',
-        result: null,
-        created_at: iso(),
-      };
-      const legs: LegRow[] = request.orders.map((_, index) => ({
-        index,
-        status: 'unknown',
-        order_id: null,
-        client_order_id: clientIdFor(batchId, index),
-        filled_quantity: 0,
-        error: null,
-        step: 'intent',
-      }));
-      store.createBatch(batch, legs);
-      const ctx = legContext(batchId, desk);
-      if (desk.mode === 'native') await runNative(ctx, batch, legs);
-      else {
-        const orders = request.orders;
-        await Promise.all(
-          legs.map((leg) => placeLeg(ctx, leg, orders[leg.index] as BatchRequest['orders'][0])),
-        );
-        const placed = legs.filter((l) => l.status === 'placed');
-        if (desk.api.rejectsLater) await Promise.all(placed.map((l) => confirmLeg(ctx, l)));
-      }
-      const unreachable = legs.every((l) => l.step === 'not_sent');
-      return { result: await settle(ctx, batch, legs, startedAt), unreachable };
+    run(accountId, subject, request, batchId) {
+      const running = execute(accountId, subject, request, batchId);
+      inFlight.add(running);
+      const forget = () => inFlight.delete(running);
+      running.then(forget, forget);
+      return running;
+    },
+
+    async drain(timeoutMs) {
+      if (inFlight.size === 0) return;
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = clock.setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.allSettled([...inFlight]), deadline]);
+      clock.clearTimeout(timer);
     },
 
     async recover() {

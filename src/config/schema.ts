@@ -120,9 +120,15 @@ export const ConfigSchema = z
         heartbeat_ms: ms(30_000, 10),
         history_size: z.number().int().min(0).max(1_000_000).default(1_000),
         client_buffer_limit_bytes: z.number().int().min(1024).default(1_048_576),
+        max_orders_per_account: z.number().int().min(100).max(10_000_000).default(100_000),
       })
       .strict()
-      .default({ heartbeat_ms: 30_000, history_size: 1_000, client_buffer_limit_bytes: 1_048_576 }),
+      .default({
+        heartbeat_ms: 30_000,
+        history_size: 1_000,
+        client_buffer_limit_bytes: 1_048_576,
+        max_orders_per_account: 100_000,
+      }),
     data_dir: z.string().min(1).default('./data'),
     auth: AuthConfigSchema.optional(),
     security: SecurityConfigSchema,

@@ -55,6 +55,16 @@ export function judgeUpdate(prev: Order | undefined, next: Order): Verdict {
   return { accept: true };
 }
 
+/** Forgets the first-seen terminal order, if any (Map iteration is insertion order). */
+function evictOldestTerminal(orders: Map<string, Order>): void {
+  for (const [id, o] of orders) {
+    if (isTerminal(o.status)) {
+      orders.delete(id);
+      return;
+    }
+  }
+}
+
 export interface OrderBook {
   /** Applies an update: returns the verdict, and stores the order when it was accepted. */
   apply(order: Order): Verdict;
@@ -63,8 +73,13 @@ export interface OrderBook {
   list(accountId: string): Order[];
 }
 
-/** An empty book of known orders per account. */
-export function createOrderBook(): OrderBook {
+/**
+ * An empty book of known orders per account. Past `maxPerAccount` orders, the oldest terminal
+ * order is forgotten to make room (live orders never are), so a long-running gateway stays
+ * bounded; a forgotten order that a resync brings back is relayed once more, as new.
+ */
+export function createOrderBook(opts: { maxPerAccount?: number } = {}): OrderBook {
+  const max = opts.maxPerAccount ?? 100_000;
   const accounts = new Map<string, Map<string, Order>>();
   const ordersOf = (accountId: string) => {
     let m = accounts.get(accountId);
@@ -77,8 +92,11 @@ export function createOrderBook(): OrderBook {
   return {
     apply(order) {
       const orders = ordersOf(order.account_id);
-      const verdict = judgeUpdate(orders.get(order.order_id), order);
-      if (verdict.accept) orders.set(order.order_id, order);
+      const known = orders.get(order.order_id);
+      const verdict = judgeUpdate(known, order);
+      if (!verdict.accept) return verdict;
+      if (!known && orders.size >= max) evictOldestTerminal(orders);
+      orders.set(order.order_id, order);
       return verdict;
     },
     get: (accountId, orderId) => accounts.get(accountId)?.get(orderId),
