@@ -77,6 +77,7 @@ export function gatewayLaunch(
     config,
     args: [
       ...(o.inspect ? ['--inspect=127.0.0.1:0'] : []),
+      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       // The source as it was when the run started (snapshot.ts), whatever happens to src/ since.
       join(snapshotTree(repo).root, 'bin', 'ordergate.js'),
       'serve',

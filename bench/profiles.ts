@@ -34,9 +34,24 @@ export interface Profile {
   batch: BatchParams;
 }
 
+/** The scenario groups --only can pick, in the order a run takes them. */
+export const SCENARIOS = [
+  'rss',
+  'throughput_1000x100',
+  'throughput_100x1',
+  'latency',
+  'latency_1000x100',
+  'batch',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
 export interface Options {
   json: boolean;
   profile: Profile;
+  /** The scenarios to run (all by default). */
+  only: ReadonlySet<Scenario>;
+  /** Where the gateway writes a V8 CPU profile per process (node --cpu-prof), if anywhere. */
+  cpuProfDir: string | undefined;
 }
 
 const full: Profile = {
@@ -93,26 +108,49 @@ const smoke: Profile = {
   batch: { reps: 1, latencyMs: 200 },
 };
 
-const USAGE = `usage: npm run bench -- [--quick | --smoke] [--json] [--workers N]
+const USAGE = `usage: npm run bench -- [--quick | --smoke] [--json] [--workers N] [--only LIST] [--cpu-prof DIR]
   --json      print one JSON object on stdout (progress goes to stderr)
   --quick     shorter windows, fewer batch repetitions: the whole run in under 4 minutes
   --smoke     every scenario in miniature (tens of clients), for tests/bench-smoke.test.ts
-  --workers   client worker processes (default 4; smoke 2)`;
+  --workers   client worker processes (default 4; smoke 2)
+  --only      comma-separated scenarios to run, of: ${SCENARIOS.join(', ')}
+              (the others report 0 and are named in meta.skipped)
+  --cpu-prof  write a V8 CPU profile of every gateway process into DIR (node --cpu-prof)`;
 
 export function parseOptions(argv: string[]): Options {
   let profile = full;
   let json = false;
   let workers: number | undefined;
+  let only: ReadonlySet<Scenario> = new Set(SCENARIOS);
+  let cpuProfDir: string | undefined;
+  const value = (i: number, name: string) => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value\n${USAGE}`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = true;
     else if (a === '--quick') profile = quick;
     else if (a === '--smoke') profile = smoke;
-    else if (a === '--workers') workers = Number(argv[++i]);
+    else if (a === '--workers') workers = Number(value(++i, a));
+    else if (a === '--only') only = parseOnly(value(++i, a));
+    else if (a === '--cpu-prof') cpuProfDir = value(++i, a);
     else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 16)) {
     throw new Error(`--workers must be an integer from 1 to 16\n${USAGE}`);
   }
-  return { json, profile: { ...profile, workers: workers ?? profile.workers } };
+  return { json, only, cpuProfDir, profile: { ...profile, workers: workers ?? profile.workers } };
+}
+
+function parseOnly(list: string): Set<Scenario> {
+  const picked = new Set<Scenario>();
+  for (const name of list.split(',')) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new Error(`--only: unknown scenario ${JSON.stringify(name)}\n${USAGE}`);
+    }
+    picked.add(name as Scenario);
+  }
+  return picked;
 }

@@ -30,6 +30,8 @@ export interface RelayOptions {
   extraAccounts?: Record<string, unknown>[];
   /** Start with the inspector on a free port, so that gc() can force a collection. */
   inspect?: boolean;
+  /** The gateway writes a V8 CPU profile into this directory when it exits (node --cpu-prof). */
+  cpuProfDir?: string;
 }
 
 const baselinePath = fileURLToPath(new URL('./baseline.ts', import.meta.url));

@@ -8,13 +8,13 @@
  * send-to-receive latency at 5k/20k/50k delivered msg/s (100 clients on 1 account, and again
  * 1,000 clients on 100 accounts); (3) RSS per idle connection at 1,000
  * and 10,000; (4) a 4-leg batch against a 200 ms sim. Options: --json, --quick, --smoke,
- * --workers N. Exits 0 whether or not the targets are met; 1 if a scenario could not run.
+ * --workers N, --only LIST, --cpu-prof DIR (bench/README.md). Exits 0 whether or not the targets are met; 1 if a scenario could not run.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fdLimits, killAll, machineCpuSeconds } from './proc.js';
-import { parseOptions } from './profiles.js';
+import { parseOptions, SCENARIOS, type Scenario } from './profiles.js';
 import type { RelayKind } from './relay.js';
 import { buildReport, emptyResults, type Results } from './report.js';
 import { batch } from './scenarios/batch.js';
@@ -47,7 +47,7 @@ async function machineLoad(ms: number): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const { json, profile } = parseOptions(process.argv.slice(2));
+  const { json, profile, only, cpuProfDir } = parseOptions(process.argv.slice(2));
   const started = nowMs();
   const commitAtStart = git(['rev-parse', '--short', 'HEAD']);
   const dirtyAtStart = git(['status', '--porcelain', 'src']).split('\n').filter(Boolean).length;
@@ -73,6 +73,7 @@ async function main(): Promise<number> {
     workers: profile.workers,
     duration_s: Math.round((nowMs() - started) / 100) / 10,
     failed: failed.join(','),
+    skipped: SCENARIOS.filter((s) => !only.has(s)).join(','),
   });
   const print = () => {
     const report = buildReport(results, profile, meta());
@@ -96,6 +97,7 @@ async function main(): Promise<number> {
     upstream,
     workers: profile.workers,
     connectTimeoutMs: profile.connectTimeoutMs,
+    cpuProfDir,
     log,
   };
   const step = async (name: string, fn: () => Promise<void>) => {
@@ -109,31 +111,34 @@ async function main(): Promise<number> {
       log(`bench: ${name} failed: ${(err as Error).stack ?? err}`);
     }
   };
-  for (const kind of RELAYS) {
+  const skip = (scenario: Scenario) => !only.has(scenario);
+  for (const kind of skip('rss') ? [] : RELAYS) {
     await step(`idle rss ${kind}`, async () => {
       results.rss[kind] = await idleRss(setup, kind, profile.rss);
     });
   }
   for (const layout of ['1000x100', '100x1'] as const) {
-    for (const kind of RELAYS) {
+    for (const kind of skip(`throughput_${layout}`) ? [] : RELAYS) {
       await step(`throughput ${layout} ${kind}`, async () => {
         results.throughput[layout][kind] = await throughput(setup, kind, profile.throughput[layout]);
       });
     }
   }
-  for (const kind of RELAYS) {
+  for (const kind of skip('latency') ? [] : RELAYS) {
     await step(`latency 100x1 ${kind}`, async () => {
       results.latency[kind] = await latency(setup, kind, profile.latency);
     });
   }
-  for (const kind of RELAYS) {
+  for (const kind of skip('latency_1000x100') ? [] : RELAYS) {
     await step(`latency 1000x100 ${kind}`, async () => {
       results.latencySpread[kind] = await latency(setup, kind, profile.latencySpread);
     });
   }
-  await step('batch 4 legs', async () => {
-    results.batch = await batch(upstream, profile.batch, log);
-  });
+  if (!skip('batch')) {
+    await step('batch 4 legs', async () => {
+      results.batch = await batch(upstream, profile.batch, log);
+    });
+  }
   await upstream.close();
   clearTimeout(deadline);
   print();

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect, it, onTestFinished } from 'vitest';
+import { parseOptions, SCENARIOS } from '../bench/profiles.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -72,10 +73,21 @@ it('npm run bench -- --json --smoke completes and reports every field as a finit
     else if (path.startsWith('targets.') && path.endsWith('.met')) expect(typeof value, path).toBe('boolean');
     else expect(Number.isFinite(value), `${path} = ${String(value)}`).toBe(true);
   }
-  expect(report.meta).toMatchObject({ mode: 'smoke', failed: '' });
+  expect(report.meta).toMatchObject({ mode: 'smoke', failed: '', skipped: '' });
   // Every relay really delivered, and the batch went through the gateway.
   expect(all.get('throughput_1000x100.ordergate')).toBeGreaterThan(0);
   expect(all.get('throughput_1000x100.baseline')).toBeGreaterThan(0);
   expect(all.get('latency_5000.ordergate.samples')).toBeGreaterThan(0);
   expect(all.get('batch_4leg.gateway_successes')).toBe(1);
 }, 90_000);
+
+it('picks scenarios with --only and refuses a name it does not know', () => {
+  expect([...parseOptions([]).only]).toEqual([...SCENARIOS]);
+  const o = parseOptions(['--quick', '--only', 'throughput_1000x100,batch', '--cpu-prof', '/tmp/p']);
+  expect([...o.only]).toEqual(['throughput_1000x100', 'batch']);
+  expect(o.cpuProfDir).toBe('/tmp/p');
+  expect(o.profile.mode).toBe('quick');
+  expect(() => parseOptions(['--only', 'throughput'])).toThrow(/unknown scenario "throughput"/);
+  expect(() => parseOptions(['--only'])).toThrow(/--only needs a value/);
+  expect(() => parseOptions(['--cpu-prof', '--json'])).toThrow(/--cpu-prof needs a value/);
+});

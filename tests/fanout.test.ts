@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { frameOf, textFrame, writeFrame } from '../src/downstream/writer.js';
-import type { Outbound } from '../src/hub/hub.js';
+import { createFrameArena, textFrame } from '../src/downstream/frame.js';
+import { writeFrame } from '../src/downstream/writer.js';
 import { type FakeBroker, type RawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { type StartedGateway, startGateway } from './helpers/start-gateway.js';
 import { waitFor } from './helpers/wait.js';
@@ -104,24 +105,55 @@ describe('writer', () => {
     client.on('message', (d) => received.push(String(d)));
     const [ws] = await serverSide;
     const socket = (ws as unknown as { _socket: { writableCorked: number } })._socket;
-    const m: Outbound = { accountId: 'a', orderId: 'o', seq: 1, text: '{"x":1}', receivedAt: 0 };
-    writeFrame(ws, frameOf(m));
+    writeFrame(ws, createFrameArena().frame('{"x":1}'));
     writeFrame(ws, textFrame('{"x":2}'));
     expect(socket.writableCorked).toBe(1);
-    expect(frameOf(m)).toBe(m.wire); // built once, cached on the message
     await new Promise((r) => process.nextTick(r));
     expect(socket.writableCorked).toBe(0);
     await waitFor(() => received.length === 2, 'both frames');
     expect(received).toEqual(['{"x":1}', '{"x":2}']);
     client.terminate();
   });
+});
 
-  it('frames long payloads with the extended length header', () => {
-    for (const n of [1, 125, 126, 65_535, 65_536, 200_000]) {
-      const frame = textFrame('x'.repeat(n));
-      const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-      expect(frame.length).toBe(n + header);
-      expect(frame[0]).toBe(0x81);
+describe('frames', () => {
+  // ws exports its Sender, but @types/ws doesn't declare it.
+  const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
+  const wsFrame = (text: string) =>
+    Buffer.concat(
+      Sender.frame(Buffer.from(text), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }),
+    );
+
+  it("are byte for byte what ws's Sender.frame builds, at every header size", () => {
+    const arena = createFrameArena();
+    for (const n of [0, 1, 125, 126, 4095, 4096, 65_535, 65_536, 200_000]) {
+      const text = 'x'.repeat(n);
+      expect(textFrame(text).equals(wsFrame(text))).toBe(true);
+      expect(arena.frame(text).equals(wsFrame(text))).toBe(true);
     }
+    const utf8 = '{"symbol":"NIFTY ₹ 24000","note":"ß"}';
+    expect(arena.frame(utf8).equals(wsFrame(utf8))).toBe(true);
+    expect(textFrame(utf8).equals(wsFrame(utf8))).toBe(true);
+  });
+
+  it('never change once made, however many frames follow in the arena', () => {
+    const arena = createFrameArena();
+    const kept = Array.from(
+      { length: 2000 },
+      (_, i) => [i, arena.frame(`{"seq":${i},"pad":"${'p'.repeat(i % 300)}"}`)] as const,
+    );
+    for (const [i, frame] of kept)
+      expect(frame.equals(wsFrame(`{"seq":${i},"pad":"${'p'.repeat(i % 300)}"}`))).toBe(true);
+  });
+
+  it("cut one account's frames from slabs no other account shares", () => {
+    const a = createFrameArena();
+    const b = createFrameArena();
+    const fa = a.frame('{"account":"a"}');
+    const fb = b.frame('{"account":"b"}');
+    expect(fa.buffer).not.toBe(fb.buffer);
+    expect(a.frame('{"n":2}').buffer).toBe(fa.buffer);
+    // A big frame gets a buffer of its own instead of a slab.
+    expect(a.frame('y'.repeat(10_000)).buffer).not.toBe(fa.buffer);
   });
 });

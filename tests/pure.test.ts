@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRing } from '../src/hub/history.js';
 import { parseNumber, subtract } from '../src/orders/decimal.js';
-import { toIsoUtc } from '../src/orders/time.js';
+import { isoTime, toIsoUtc } from '../src/orders/time.js';
 import { backoff } from '../src/upstream/backoff.js';
 
 describe('backoff', () => {
@@ -53,6 +53,31 @@ describe('toIsoUtc', () => {
     ['', 'UTC', null],
   ])('%s in %s', (input, zone, out) => {
     expect(toIsoUtc(input, zone)).toBe(out);
+  });
+
+  it('gives the same answer for the same stamp read in another zone (the memo is per zone)', () => {
+    expect(toIsoUtc('2021-05-19 14:35:50', 'Asia/Kolkata')).toBe('2021-05-19T09:05:50.000Z');
+    expect(toIsoUtc('2021-05-19 14:35:50', 'UTC')).toBe('2021-05-19T14:35:50.000Z');
+    expect(toIsoUtc('2021-05-19 14:35:50', 'Asia/Kolkata')).toBe('2021-05-19T09:05:50.000Z');
+  });
+});
+
+describe('isoTime', () => {
+  it.each([
+    0, 1, 999, 1000, 1001, 1_733_111_100_123, 1_733_111_100_999, -1, -999, -1000, -0.5, 1.7,
+    -62_167_219_200_000, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001, 8.64e15,
+  ])('isoTime(%d) is new Date(ms).toISOString()', (ms) => {
+    expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('keeps the milliseconds right while the second is reused', () => {
+    const base = Date.UTC(2026, 10, 22, 9, 15, 0);
+    for (let ms = base - 1500; ms < base + 2500; ms += 7)
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('throws for NaN as toISOString does', () => {
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
   });
 });
 

@@ -14,6 +14,8 @@ export interface Setup {
   workers: number;
   /** Per-client deadline to connect and get its snapshot. */
   connectTimeoutMs: number;
+  /** Set by --cpu-prof: each gateway writes a CPU profile here. */
+  cpuProfDir?: string;
   log(line: string): void;
 }
 
@@ -48,7 +50,11 @@ export async function staged<T>(
   relayOptions: Omit<RelayOptions, 'upstream'>,
   body: (stage: Stage) => Promise<T>,
 ): Promise<{ result: T; health: Health }> {
-  const relay = await startRelay(kind, { ...relayOptions, upstream: setup.upstream });
+  const relay = await startRelay(kind, {
+    ...relayOptions,
+    upstream: setup.upstream,
+    cpuProfDir: setup.cpuProfDir,
+  });
   const pool = startPool(setup.workers);
   try {
     const stage: Stage = {

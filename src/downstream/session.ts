@@ -8,9 +8,10 @@ import { checkAccount, type Principal } from '../auth/principal.js';
 import type { Hub, Outbound, Subscriber } from '../hub/hub.js';
 import type { Order } from '../orders/model.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { textFrame } from './frame.js';
 import { createMessageGuard } from './message-guard.js';
 import { CloseCode, errorFrame, parseClientMessage } from './protocol.js';
-import { frameOf, pressure, textFrame, writeFrame } from './writer.js';
+import { pressure, writeFrame } from './writer.js';
 
 interface AccountSubscription extends Subscriber {
   /** The order ids this subscription is limited to; null for the whole account. */
@@ -132,7 +133,7 @@ export function createSession(deps: SessionDeps): Session {
   /** Shared messages: the frame built once for every subscriber. */
   const sendShared = (m: Outbound): void => {
     if (!writable()) return;
-    writeFrame(ws, frameOf(m));
+    writeFrame(ws, m.frame);
     sent[deps.stream]++;
   };
 

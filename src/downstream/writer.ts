@@ -1,28 +1,11 @@
 /**
- * The fan-out write path. A frame is built once per update (WebSocket.Sender.frame, as
- * socket.io's engine does with compression off) and the same bytes are written to every
- * subscriber's socket. Writes to a socket within one tick are corked on the first write and
- * uncorked together on process.nextTick, so a burst leaves as few TCP segments as it can.
+ * The fan-out write path. A frame is built once per update (frame.ts: the bytes of ws's
+ * Sender.frame, as socket.io's engine does with compression off) and the same bytes are written
+ * to every subscriber's socket. Writes to a socket within one tick are corked on the first write
+ * and uncorked together on process.nextTick, so a burst leaves as few TCP segments as it can.
  */
 import type { Socket } from 'node:net';
-import * as ws from 'ws';
-import type { Outbound } from '../hub/hub.js';
-
-// ws exports its Sender (ws/wrapper.mjs) but @types/ws doesn't declare it.
-const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
-const frameOptions = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false } as const;
-
-/** A whole unmasked text frame (header and payload in one buffer) for a text message. */
-export function textFrame(text: string): Buffer {
-  const list = Sender.frame(Buffer.from(text), frameOptions);
-  return list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list);
-}
-
-/** The message's frame, built by the first socket that needs it and shared by the rest. */
-export function frameOf(m: Outbound): Buffer {
-  if (m.wire === undefined) m.wire = textFrame(m.text);
-  return m.wire as Buffer;
-}
+import type * as ws from 'ws';
 
 /** The parts of ws's WebSocket the writer reaches into: its socket and its sender. */
 interface WsInternals {

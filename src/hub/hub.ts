@@ -1,9 +1,13 @@
 /**
  * The hub: per-account sequence numbers, bounded history and fan-out of serialized messages to
  * subscribers. No sockets in here: a subscriber is anything with deliver(). Each update is
- * serialized once, whatever the number of subscribers (DESIGN.md "Downstream WebSocket API").
+ * serialized once, straight into the WebSocket frame that every subscriber's socket is sent,
+ * whatever the number of subscribers (DESIGN.md "Downstream WebSocket API"). History keeps that
+ * frame and nothing bigger, so a long history costs the garbage collector little.
  */
+import { createFrameArena, type FrameArena, textFrame } from '../downstream/frame.js';
 import type { Order } from '../orders/model.js';
+import { isoTime } from '../orders/time.js';
 import { createRing, type Ring } from './history.js';
 
 /** A message ready to go out: the same object reaches every subscriber of its account. */
@@ -13,12 +17,10 @@ export interface Outbound {
   readonly orderId: string | null;
   /** Per-account sequence number; 0 for frames outside the sequence. */
   readonly seq: number;
-  /** The JSON text of the frame. */
-  readonly text: string;
+  /** The whole WebSocket text frame (header and JSON payload), the same bytes for everyone. */
+  readonly frame: Buffer;
   /** Gateway receive time of the upstream frame, ms; 0 when not an upstream update. */
   readonly receivedAt: number;
-  /** Scratch space for the transport to cache what it builds from `text` once. */
-  wire?: unknown;
 }
 
 export interface Subscriber {
@@ -51,6 +53,8 @@ interface Channel {
   seq: number;
   history: Ring<Outbound>;
   subscribers: Set<Subscriber>;
+  /** Where this account's frames are cut from (frame.ts: history pins only its own slabs). */
+  frames: FrameArena;
 }
 
 export interface HubDeps {
@@ -67,7 +71,12 @@ export function createHub(deps: HubDeps): Hub {
   const channel = (accountId: string): Channel => {
     let c = channels.get(accountId);
     if (!c) {
-      c = { seq: 0, history: createRing(deps.historySize), subscribers: new Set() };
+      c = {
+        seq: 0,
+        history: createRing(deps.historySize),
+        subscribers: new Set(),
+        frames: createFrameArena(),
+      };
       channels.set(accountId, c);
     }
     return c;
@@ -87,13 +96,13 @@ export function createHub(deps: HubDeps): Hub {
         seq,
         epoch: deps.epoch,
         data: order,
-        timestamp: new Date(receivedAt).toISOString(),
+        timestamp: isoTime(receivedAt),
       });
       const message: Outbound = {
         accountId: order.account_id,
         orderId: order.order_id,
         seq,
-        text,
+        frame: c.frames.frame(text),
         receivedAt,
       };
       c.history.push(message);
@@ -102,12 +111,11 @@ export function createHub(deps: HubDeps): Hub {
       return message;
     },
     publishStatus(status) {
-      const text = JSON.stringify({ type: 'upstream_status', ...status });
       fanOut(channel(status.account_id), {
         accountId: status.account_id,
         orderId: null,
         seq: 0,
-        text,
+        frame: textFrame(JSON.stringify({ type: 'upstream_status', ...status })),
         receivedAt: 0,
       });
     },

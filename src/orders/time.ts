@@ -68,17 +68,52 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+// 0000-01-01T00:00:00.000Z up to (not including) 10000-01-01: the range toISOString writes with a
+// four-digit year; anything outside it (or NaN) goes to toISOString as it is.
+const FIRST_MS = -62_167_219_200_000;
+const END_MS = 253_402_300_800_000;
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, several times cheaper on the hot path: the text up to the second
+ * ("2024-12-02T03:45:00.") is computed once per second and reused, only the milliseconds change.
+ * Every frame needs two or three of these (receive time, broker time), so this is worth having.
+ */
+export function isoTime(ms: number): string {
+  const whole = Math.trunc(ms);
+  if (!(whole >= FIRST_MS && whole < END_MS)) return new Date(ms).toISOString();
+  const second = Math.floor(whole / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const milli = whole - second * 1000;
+  return `${cachedPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
 /**
  * Converts a broker timestamp to ISO 8601 UTC. A string with a zone or offset is taken as is; a
  * zoneless "YYYY-MM-DD HH:MM:SS" is read as local time in `timeZone`. Returns null when the
  * input is absent or unreadable.
  */
 export function toIsoUtc(value: unknown, timeZone: string): string | null {
-  if (typeof value !== 'string' || value.trim() === '') return null;
+  if (typeof value !== 'string') return null;
+  // Consecutive updates often carry the same stamp (Kite's are whole seconds): one-entry memo.
+  if (value === last.value && timeZone === last.timeZone) return last.iso;
+  const iso = convert(value, timeZone);
+  last = { value, timeZone, iso };
+  return iso;
+}
+
+let last: { value: string; timeZone: string; iso: string | null } = { value: '', timeZone: '', iso: null };
+
+function convert(value: string, timeZone: string): string | null {
   const s = value.trim();
+  if (s === '') return null;
   if (zoned.test(s)) {
     const ms = Date.parse(s);
-    return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+    return Number.isNaN(ms) ? null : isoTime(ms);
   }
   const m = localForm.exec(s);
   if (!m) return null;
@@ -88,5 +123,5 @@ export function toIsoUtc(value: unknown, timeZone: string): string | null {
   // Two passes settle the offset across a DST change (the first guess may sit on the wrong side).
   let utc = wall - offsetAt(wall, timeZone);
   utc = wall - offsetAt(utc, timeZone);
-  return new Date(utc + ms).toISOString();
+  return isoTime(utc + ms);
 }

@@ -6,6 +6,7 @@
 import { WebSocket } from 'ws';
 import type { NormalizeContext } from '../orders/kite-vocabulary.js';
 import type { Order } from '../orders/model.js';
+import { isoTime } from '../orders/time.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { GatewayError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -104,7 +105,7 @@ export function createLink(deps: LinkDeps): Link {
   const ctx = (receivedAt: number): NormalizeContext => ({
     accountId: account.id,
     timeZone: account.timeZone,
-    receivedAt: new Date(receivedAt).toISOString(),
+    receivedAt: isoTime(receivedAt),
   });
 
   function setState(to: LinkState): void {
