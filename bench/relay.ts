@@ -10,7 +10,8 @@ import { collectGarbage } from './gc.js';
 import { forkRaised } from './proc.js';
 import { within } from './time.js';
 
-export type RelayKind = 'ordergate' | 'baseline';
+/** `floor` is no relay at all: clients connect to the synthetic upstream itself (upstream.ts). */
+export type RelayKind = 'ordergate' | 'baseline' | 'floor';
 
 export interface Relay {
   readonly kind: RelayKind;
@@ -60,6 +61,19 @@ export async function startBaseline(o: RelayOptions): Promise<Relay> {
   };
 }
 
+/** The floor: clients go straight to the upstream, which runs in this harness process. */
+function floor(o: RelayOptions): Relay {
+  return {
+    kind: 'floor',
+    pid: process.pid,
+    wsBase: o.upstream.wsUrl,
+    httpBase: o.upstream.restUrl,
+    gc: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+}
+
 export function startRelay(kind: RelayKind, o: RelayOptions): Promise<Relay> {
+  if (kind === 'floor') return Promise.resolve(floor(o));
   return kind === 'ordergate' ? startGateway(o) : startBaseline(o);
 }

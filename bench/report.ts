@@ -65,6 +65,7 @@ function latencyFigure(runs: PerRelay<LatencyRun>, p: Profile['latency'], i: num
   const target = p.targets[i] ?? 0;
   const o = point('ordergate');
   const b = point('baseline');
+  const f = point('floor');
   return {
     target_delivered_per_s: target,
     upstream_frames_per_s: target / (p.clients / p.accounts),
@@ -73,8 +74,10 @@ function latencyFigure(runs: PerRelay<LatencyRun>, p: Profile['latency'], i: num
     window_s: p.windowMs / 1000,
     ordergate: o,
     baseline: b,
+    /** No relay: clients straight on the upstream (one hop), the machine's best case. */
+    floor: f,
     ratio_p99: ratio(o.p99, b.p99),
-    health: both((k) => runs[k]?.health ?? noHealth()),
+    health: { ...both((k) => runs[k]?.health ?? noHealth()), floor: runs.floor?.health ?? noHealth() },
   };
 }
 

@@ -51,7 +51,7 @@ export function markdownTable(r: Report): string {
       cell(x.baseline),
       `p99 ${x.ratio_p99}×`,
       goal,
-      `achieved ${n(x.ordergate.delivered_per_s)} / ${n(x.baseline.delivered_per_s)} msg/s; ` +
+      `floor (no relay) ${cell(x.floor)}; achieved ${n(x.ordergate.delivered_per_s)} / ${n(x.baseline.delivered_per_s)} msg/s; ` +
         `cpu cores relay/machine/not-bench: og ${x.ordergate.cpu_relay_cores}/${x.ordergate.cpu_machine_cores}/` +
         `${x.ordergate.cpu_other_cores}, base ${x.baseline.cpu_relay_cores}/${x.baseline.cpu_machine_cores}/` +
         `${x.baseline.cpu_other_cores}`,

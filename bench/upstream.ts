@@ -6,6 +6,10 @@
  * dedupe lets through while its order book stays one order per account. The send time (the
  * machine-wide monotonic clock, see time.ts) rides in status_message, which the gateway keeps
  * under the same name, as "t=<ms>".
+ *
+ * It also serves clients directly, at /ws/orders/{account} with the relays' envelope: the FLOOR.
+ * No relay sits between upstream and client there, so its latency is what one WebSocket hop with
+ * the same fan-out, the same client processes and the same machine costs at best.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +35,7 @@ export interface Upstream {
 
 const QUANTITY = 1_000_000_000;
 const streamPath = /^\/advanced\/ws\/orders\/([^/?]+)$/;
+const directPath = /^\/ws\/orders\/([^/?]+)$/;
 const bookPath = /^\/advanced\/orders\/([^/?]+)$/;
 
 function orderOf(account: string, filled: number, sentAt: number, stamp: string) {
@@ -62,6 +67,8 @@ function orderOf(account: string, filled: number, sentAt: number, stamp: string)
 
 export async function startUpstream(): Promise<Upstream> {
   const socketsOf = new Map<string, Set<WebSocket>>();
+  /** Clients of the floor: served here directly, with no relay in between. */
+  const directOf = new Map<string, Set<WebSocket>>();
   const filled = new Map<string, number>();
   let total = 0;
 
@@ -71,13 +78,29 @@ export async function startUpstream(): Promise<Upstream> {
     total++;
     const sentAt = nowMs();
     const stamp = new Date().toISOString();
-    const text = JSON.stringify({
-      type: 'order_update',
-      account_id: account,
-      data: orderOf(account, n, sentAt, stamp),
-      timestamp: stamp,
-    });
+    const data = orderOf(account, n, sentAt, stamp);
+    const text = JSON.stringify({ type: 'order_update', account_id: account, data, timestamp: stamp });
     for (const ws of socketsOf.get(account) ?? []) ws.send(text);
+    const direct = directOf.get(account);
+    if (direct?.size) {
+      // One encoding for all, as a good relay would; seq is the account's frame count.
+      const update = Buffer.from(
+        JSON.stringify({ type: 'order_update', account_id: account, seq: n, data, timestamp: stamp }),
+      );
+      for (const ws of direct) ws.send(update, { binary: false });
+    }
+  };
+
+  const serveDirect = (ws: WebSocket, account: string) => {
+    const set = directOf.get(account) ?? new Set<WebSocket>();
+    directOf.set(account, set);
+    set.add(ws);
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => set.delete(ws));
+    const seq = filled.get(account) ?? 0;
+    ws.send(JSON.stringify({ type: 'connected', session_id: 'floor' }));
+    ws.send(JSON.stringify({ type: 'subscribed', account_id: account, seq }));
+    ws.send(JSON.stringify({ type: 'snapshot', account_id: account, seq, orders: [] }));
   };
 
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -93,6 +116,11 @@ export async function startUpstream(): Promise<Upstream> {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orders }));
   });
   server.on('upgrade', (req, socket, head) => {
+    const d = directPath.exec(req.url ?? '');
+    if (d) {
+      wss.handleUpgrade(req, socket, head, (ws) => serveDirect(ws, decodeURIComponent(d[1] as string)));
+      return;
+    }
     const m = streamPath.exec(req.url ?? '');
     if (!m) {
       socket.destroy();
@@ -159,7 +187,7 @@ export async function startUpstream(): Promise<Upstream> {
       };
     },
     async close() {
-      for (const set of socketsOf.values()) for (const ws of set) ws.terminate();
+      for (const set of [...socketsOf.values(), ...directOf.values()]) for (const ws of set) ws.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

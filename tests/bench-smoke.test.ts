@@ -28,7 +28,7 @@ const FIGURES = [
   'throughput_100x1.baseline',
   'throughput_100x1.ratio',
   ...['latency_5000', 'latency_20000', 'latency_50000'].flatMap((k) =>
-    ['p50', 'p99', 'p999'].flatMap((p) => [`${k}.ordergate.${p}`, `${k}.baseline.${p}`]),
+    ['p50', 'p99', 'p999'].flatMap((p) => [`${k}.ordergate.${p}`, `${k}.baseline.${p}`, `${k}.floor.${p}`]),
   ),
   ...['latency_1000x100_5000', 'latency_1000x100_20000', 'latency_1000x100_50000'].map(
     (k) => `${k}.ordergate.p99`,
@@ -78,6 +78,8 @@ it('npm run bench -- --json --smoke completes and reports every field as a finit
   expect(all.get('throughput_1000x100.ordergate')).toBeGreaterThan(0);
   expect(all.get('throughput_1000x100.baseline')).toBeGreaterThan(0);
   expect(all.get('latency_5000.ordergate.samples')).toBeGreaterThan(0);
+  expect(all.get('latency_5000.floor.samples')).toBeGreaterThan(0);
+  expect(all.get('latency_5000.health.floor.seq_gaps')).toBe(0);
   expect(all.get('batch_4leg.gateway_successes')).toBe(1);
 }, 90_000);
 

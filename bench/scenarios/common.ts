@@ -98,7 +98,8 @@ export function cpuMeter(relayPid: number, clientPids: number[]): () => CpuUse {
   const read = () => ({
     relay: cpuSeconds(relayPid),
     clients: clientPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-    harness: cpuSeconds(process.pid),
+    // The floor's "relay" is this harness process: count it once, as the relay.
+    harness: relayPid === process.pid ? 0 : cpuSeconds(process.pid),
     machine: machineCpuSeconds(),
     at: nowMs(),
   });
