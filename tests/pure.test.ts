@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRing } from '../src/hub/history.js';
+import { createFrameArena } from '../src/downstream/frame.js';
+import { createHistory } from '../src/hub/history.js';
 import { parseNumber, subtract } from '../src/orders/decimal.js';
 import { isoTime, toIsoUtc } from '../src/orders/time.js';
 import { backoff } from '../src/upstream/backoff.js';
@@ -81,20 +82,47 @@ describe('isoTime', () => {
   });
 });
 
-describe('history ring', () => {
-  const ring = createRing<{ seq: number }>(3);
-  for (let seq = 1; seq <= 5; seq++) ring.push({ seq });
-  it('returns what follows since, gap-free', () => {
-    expect(ring.after(2)?.map((m) => m.seq)).toEqual([3, 4, 5]);
-    expect(ring.after(4)?.map((m) => m.seq)).toEqual([5]);
+describe('history', () => {
+  const frames = createFrameArena();
+  const history = createHistory(3);
+  for (let seq = 1; seq <= 5; seq++) history.push(seq, `O${seq}`, frames.frame(`{"seq":${seq}}`), 1000 + seq);
+  it('returns what follows since, gap-free, with the frames as they were', () => {
+    const after2 = history.after(2);
+    expect(after2?.map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(after2?.map((m) => m.orderId)).toEqual(['O3', 'O4', 'O5']);
+    expect(after2?.map((m) => m.receivedAt)).toEqual([1003, 1004, 1005]);
+    expect(after2?.map((m) => m.frame.subarray(2).toString())).toEqual([
+      '{"seq":3}',
+      '{"seq":4}',
+      '{"seq":5}',
+    ]);
+    expect(history.after(4)?.map((m) => m.seq)).toEqual([5]);
   });
-  it('refuses when history no longer reaches back', () => {
-    expect(ring.after(1)).toBeNull();
-    expect(ring.after(0)).toBeNull();
+  it('refuses when history no longer reaches back, or has nothing after since', () => {
+    expect(history.after(1)).toBeNull();
+    expect(history.after(0)).toBeNull();
+    expect(history.after(5)).toBeNull();
   });
-  it('a zero-capacity ring recovers nothing', () => {
-    const empty = createRing<{ seq: number }>(0);
-    empty.push({ seq: 1 });
+  it('keeps the bytes of frames it still holds while the arena moves on', () => {
+    const h = createHistory(1000);
+    for (let seq = 1; seq <= 3000; seq++)
+      h.push(seq, null, frames.frame(`{"seq":${seq},"pad":"${'x'.repeat(seq % 500)}"}`), seq);
+    const kept = h.after(2000) ?? [];
+    expect(kept).toHaveLength(1000);
+    for (const m of kept)
+      expect(JSON.parse(m.frame.subarray(m.frame[1] === 126 ? 4 : 2).toString()).seq).toBe(m.seq);
+  });
+  it('forgets what came before a jump in seq', () => {
+    const h = createHistory(5);
+    h.push(1, null, frames.frame('1'), 0);
+    h.push(2, null, frames.frame('2'), 0);
+    h.push(7, null, frames.frame('7'), 0);
+    expect(h.after(1)).toBeNull();
+    expect(h.after(6)?.map((m) => m.seq)).toEqual([7]);
+  });
+  it('a zero-capacity history recovers nothing', () => {
+    const empty = createHistory(0);
+    empty.push(1, null, frames.frame('x'), 0);
     expect(empty.after(0)).toBeNull();
   });
 });

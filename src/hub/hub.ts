@@ -8,7 +8,7 @@
 import { createFrameArena, type FrameArena, textFrame } from '../downstream/frame.js';
 import type { Order } from '../orders/model.js';
 import { isoTime } from '../orders/time.js';
-import { createRing, type Ring } from './history.js';
+import { createHistory, type History } from './history.js';
 
 /** A message ready to go out: the same object reaches every subscriber of its account. */
 export interface Outbound {
@@ -51,7 +51,7 @@ export interface Hub {
 
 interface Channel {
   seq: number;
-  history: Ring<Outbound>;
+  history: History;
   subscribers: Set<Subscriber>;
   /** Where this account's frames are cut from (frame.ts: history pins only its own slabs). */
   frames: FrameArena;
@@ -73,7 +73,7 @@ export function createHub(deps: HubDeps): Hub {
     if (!c) {
       c = {
         seq: 0,
-        history: createRing(deps.historySize),
+        history: createHistory(deps.historySize),
         subscribers: new Set(),
         frames: createFrameArena(),
       };
@@ -105,7 +105,7 @@ export function createHub(deps: HubDeps): Hub {
         frame: c.frames.frame(text),
         receivedAt,
       };
-      c.history.push(message);
+      c.history.push(seq, message.orderId, message.frame, receivedAt);
       fanOut(c, message);
       deps.onFanOut?.(message, c.subscribers.size);
       return message;
@@ -131,8 +131,9 @@ export function createHub(deps: HubDeps): Hub {
       const c = channel(accountId);
       if (epoch !== deps.epoch || sinceSeq > c.seq || sinceSeq < 0) return { recovered: false };
       if (sinceSeq === c.seq) return { recovered: true, messages: [] };
-      const messages = c.history.after(sinceSeq);
-      return messages ? { recovered: true, messages } : { recovered: false };
+      const entries = c.history.after(sinceSeq);
+      if (!entries) return { recovered: false };
+      return { recovered: true, messages: entries.map((e) => ({ accountId, ...e })) };
     },
   };
 }
