@@ -21,7 +21,5 @@ USER node
 EXPOSE 8009
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.ORDERGATE_PORT||8009)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# A 64 MB young generation (Node's default is 16 MB): under fan-out load, objects that live a
-# few tens of ms were promoted at the default size, and scavenges took 8-12 ms (BENCHMARKS.md).
-ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/ordergate.js"]
+ENTRYPOINT ["node", "bin/ordergate.js"]
 CMD ["serve", "--config", "/config/ordergate.config.json"]

@@ -31,13 +31,6 @@ const GUARD = [
   'exit "$status"',
 ].join('\n');
 
-/**
- * The Node flags ordergate ships with (README "Running"): the same in package.json's scripts, the
- * bin's shebang and the Dockerfile (tests/launch-flags.test.ts keeps them in step). The bench
- * runs the gateway the way it is deployed, and the baseline with the same flags (relay.ts).
- */
-export const RELAY_NODE_FLAGS = ['--max-semi-space-size=64'];
-
 export interface GatewayLaunch {
   config: Record<string, unknown>;
   /** The command after the executable (node): script and arguments. */
@@ -83,7 +76,6 @@ export function gatewayLaunch(
   return {
     config,
     args: [
-      ...RELAY_NODE_FLAGS,
       ...(o.inspect ? ['--inspect=127.0.0.1:0'] : []),
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       // The source as it was when the run started (snapshot.ts), whatever happens to src/ since.

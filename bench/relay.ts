@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { BaselineReady, BaselineStart } from './baseline.js';
-import { RELAY_NODE_FLAGS, startGateway } from './gateway-process.js';
+import { startGateway } from './gateway-process.js';
 import { collectGarbage } from './gc.js';
 import { forkRaised } from './proc.js';
 import { within } from './time.js';
@@ -38,9 +38,7 @@ export interface RelayOptions {
 const baselinePath = fileURLToPath(new URL('./baseline.ts', import.meta.url));
 
 export async function startBaseline(o: RelayOptions): Promise<Relay> {
-  // The same Node flags as the gateway, so that the ratio compares code, not runtime settings.
-  const flags = [...RELAY_NODE_FLAGS, ...(o.inspect ? ['--inspect=127.0.0.1:0'] : [])];
-  const child = forkRaised(baselinePath, flags);
+  const child = forkRaised(baselinePath, o.inspect ? ['--inspect=127.0.0.1:0'] : []);
   const ready = new Promise<BaselineReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as BaselineReady));
     child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));

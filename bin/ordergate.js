@@ -1,7 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 // Entry point for the `ordergate` command. Runs the compiled CLI when built (dist/), else the
-// TypeScript source through tsx (development checkouts). Run it with --max-semi-space-size=64,
-// as the line above, the npm scripts, the Dockerfile and the benchmark do: README "Running".
+// TypeScript source through tsx (development checkouts).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
