@@ -48,16 +48,20 @@ const orderShape = {
 const LegSchema = z.preprocess(trimKeys, z.object(orderShape));
 
 /** An Alpaca order object: lenient on types (numbers or decimal strings), strict on identity. */
-export const AlpacaOrderSchema = z.preprocess(
-  trimKeys,
-  z.object({ ...orderShape, legs: z.array(LegSchema).nullish() }),
+export const AlpacaOrderSchema = z.compile(
+  z.preprocess(trimKeys, z.object({ ...orderShape, legs: z.array(LegSchema).nullish() })),
+  { strict: true },
 );
 export type AlpacaOrder = z.infer<typeof AlpacaOrderSchema>;
 
 /** A `trade_updates` event (also the broker API's trade event, which has the same core). */
-export const AlpacaTradeUpdateSchema = z.preprocess(
-  trimKeys,
-  z.object({ event: z.string().min(1), order: AlpacaOrderSchema, timestamp: str.optional() }),
+// Every live frame goes through it: compiled, as KiteOrderSchema is (kite-vocabulary.ts).
+export const AlpacaTradeUpdateSchema = z.compile(
+  z.preprocess(
+    trimKeys,
+    z.object({ event: z.string().min(1), order: AlpacaOrderSchema, timestamp: str.optional() }),
+  ),
+  { strict: true },
 );
 export type AlpacaTradeUpdate = z.infer<typeof AlpacaTradeUpdateSchema>;
 

@@ -25,6 +25,8 @@ const MAX_PAGES = 1_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LISTEN = JSON.stringify({ action: 'listen', data: { streams: ['trade_updates'] } });
 
+/** `{"stream": ..., "data": ...}`, the envelope of every stream message. */
+const StreamSchema = z.compile(z.object({ stream: z.string(), data: z.unknown() }), { strict: true });
 const AuthSchema = z.object({
   stream: z.literal('authorization'),
   data: z.object({ status: z.string(), action: z.string().optional() }),
@@ -73,7 +75,7 @@ function readMessage(m: unknown, ctx: NormalizeContext): UpstreamEvent[] {
   }
   const error = ErrorSchema.safeParse(m);
   if (error.success) return [errorEvent(error.data)];
-  const framed = z.object({ stream: z.string(), data: z.unknown() }).safeParse(m);
+  const framed = StreamSchema.safeParse(m);
   if (framed.success && framed.data.stream !== 'trade_updates') {
     return [{ kind: 'control', message: `stream ${framed.data.stream}` }];
   }

@@ -19,7 +19,8 @@ import type { RestResponse } from '../rest.js';
 import { firstIssue, parseJson, trimSlash, type UpstreamRequest } from './shared.js';
 import type { Dialect, DialectAccount, UpstreamEvent } from './types.js';
 
-const FrameSchema = z.object({ type: z.string(), data: z.unknown().optional() });
+// Every live frame goes through it: compiled, as KiteOrderSchema is (kite-vocabulary.ts).
+const FrameSchema = z.compile(z.object({ type: z.string(), data: z.unknown().optional() }), { strict: true });
 const BookSchema = z.object({ status: z.literal('success'), data: z.array(z.unknown()) });
 const ErrorBodySchema = z.object({ error_type: z.string().optional() });
 /** An `error` frame that names the token or key: the session is gone, retrying won't help. */

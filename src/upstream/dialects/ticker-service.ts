@@ -10,12 +10,16 @@ import { firstIssue, parseJson, trimSlash } from './shared.js';
 import { tickerServiceHeaders, tickerServiceOrders } from './ticker-service-orders.js';
 import type { Dialect, UpstreamEvent } from './types.js';
 
-const FrameSchema = z.object({
-  type: z.literal('order_update'),
-  account_id: z.string(),
-  data: KiteOrderSchema,
-  timestamp: z.string().optional(),
-});
+// Every live frame goes through it: compiled, as KiteOrderSchema is (kite-vocabulary.ts).
+const FrameSchema = z.compile(
+  z.object({
+    type: z.literal('order_update'),
+    account_id: z.string(),
+    data: KiteOrderSchema,
+    timestamp: z.string().optional(),
+  }),
+  { strict: true },
+);
 
 const SnapshotSchema = z.object({ orders: z.array(z.unknown()) });
 
