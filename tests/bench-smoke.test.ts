@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect, it, onTestFinished } from 'vitest';
 import { parseOptions, SCENARIOS } from '../bench/profiles.js';
+import { buildReport, emptyResults } from '../bench/report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -92,4 +93,12 @@ it('picks scenarios with --only and refuses a name it does not know', () => {
   expect(() => parseOptions(['--only', 'throughput'])).toThrow(/unknown scenario "throughput"/);
   expect(() => parseOptions(['--only'])).toThrow(/--only needs a value/);
   expect(() => parseOptions(['--cpu-prof', '--json'])).toThrow(/--cpu-prof needs a value/);
+});
+
+it('does not count a latency target as met when its scenario did not run', () => {
+  const { profile } = parseOptions(['--smoke']);
+  const report = buildReport(emptyResults(), profile, {});
+  expect(report.latency_20000.ordergate.samples).toBe(0);
+  expect(report.targets.latency_20000_p99_max_2ms.met).toBe(false);
+  expect(report.targets.latency_50000_p99_max_10ms.met).toBe(false);
 });

@@ -156,6 +156,7 @@ describe('alpaca handshake and frames', () => {
     ['listening without trade_updates', { stream: 'listening', data: { streams: [] } }, { kind: 'control', message: 'listening to [] without trade_updates' }],
     ['another stream', { stream: 'account_updates', data: {} }, { kind: 'control', message: 'stream account_updates' }],
     ['an order without id', { stream: 'trade_updates', data: { event: 'new', order: { side: 'buy' } } }, { kind: 'invalid', reason: 'order.id: Invalid input' }],
+    ['an error on the trade_updates stream', { stream: 'trade_updates', action: 'error', data: { error_message: 'auth failed' } }, { kind: 'auth_failed', reason: 'auth failed' }],
   ])('%s', (_what, m, event) => {
     expect(parse(m)).toEqual([event]);
   });

@@ -126,7 +126,8 @@ describe('frames', () => {
 
   it("are byte for byte what ws's Sender.frame builds, at every header size", () => {
     const arena = createFrameArena();
-    for (const n of [0, 1, 125, 126, 4095, 4096, 65_535, 65_536, 200_000]) {
+    // 4092 and 4093 bytes are frames of 4096 (the largest cut from a slab) and 4097 (its own buffer).
+    for (const n of [0, 1, 125, 126, 4092, 4093, 4095, 4096, 65_535, 65_536, 200_000]) {
       const text = 'x'.repeat(n);
       expect(textFrame(text).equals(wsFrame(text))).toBe(true);
       expect(arena.frame(text).equals(wsFrame(text))).toBe(true);
@@ -155,5 +156,7 @@ describe('frames', () => {
     expect(a.frame('{"n":2}').buffer).toBe(fa.buffer);
     // A big frame gets a buffer of its own instead of a slab.
     expect(a.frame('y'.repeat(10_000)).buffer).not.toBe(fa.buffer);
+    expect(a.frame('z'.repeat(4092)).buffer).toBe(fa.buffer);
+    expect(a.frame('z'.repeat(4093)).buffer).not.toBe(fa.buffer);
   });
 });

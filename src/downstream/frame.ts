@@ -52,8 +52,9 @@ const MAX_SLAB_FRAME = SLAB_BYTES / 4;
 
 /** An arena for one account's frames (see the file comment). */
 export function createFrameArena(): FrameArena {
-  let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  let used = 0;
+  // The first slab comes with the first frame: an account that never publishes costs nothing.
+  let slab: Buffer | undefined;
+  let used = SLAB_BYTES;
   return {
     frame(text) {
       const n = Buffer.byteLength(text, 'utf8');
@@ -63,7 +64,7 @@ export function createFrameArena(): FrameArena {
         own.write(text, writeHeader(own, 0, n), 'utf8');
         return own;
       }
-      if (used + size > SLAB_BYTES) {
+      if (slab === undefined || used + size > SLAB_BYTES) {
         slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
         used = 0;
       }

@@ -14,9 +14,11 @@ const id = z.union([z.string().min(1), z.number()]).transform(String);
 
 /**
  * A Kite-vocabulary order as brokers send it: lenient on optional fields, strict on identity.
- * Compiled (z.compile, strict: it throws at load rather than fall back) because it runs on every
- * live frame: zod's generated parser gives the same answers and errors as the runtime one, and
- * the runtime parser's allocations were surviving scavenges in the gateway (BENCHMARKS.md).
+ * Compiled with z.compile because it runs on every live frame: zod's generated parser gives the
+ * same answers, and an invalid input is re-parsed by the runtime parser for the same errors. Run
+ * per frame, the runtime parser's allocations were surviving scavenges in the gateway
+ * (BENCHMARKS.md). `strict` refuses, at load, a schema whose top level can't be compiled; a
+ * nested part that can't be would still run on the runtime parser.
  */
 export const KiteOrderSchema = z.compile(
   z.object({

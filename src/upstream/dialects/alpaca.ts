@@ -59,6 +59,12 @@ function errorEvent(e: z.infer<typeof ErrorSchema>): UpstreamEvent {
 }
 
 function readMessage(m: unknown, ctx: NormalizeContext): UpstreamEvent[] {
+  // Nearly every frame is a trade update: read it without first failing three control schemas
+  // (a failed parse runs zod's runtime parser and builds an error, on every frame).
+  const framed = StreamSchema.safeParse(m);
+  if (framed.success && framed.data.stream === 'trade_updates' && !isControl(m)) {
+    return tradeUpdate(framed.data.data, ctx);
+  }
   const auth = AuthSchema.safeParse(m);
   if (auth.success) {
     const { status, action = 'authenticate' } = auth.data.data;
@@ -75,12 +81,18 @@ function readMessage(m: unknown, ctx: NormalizeContext): UpstreamEvent[] {
   }
   const error = ErrorSchema.safeParse(m);
   if (error.success) return [errorEvent(error.data)];
-  const framed = StreamSchema.safeParse(m);
   if (framed.success && framed.data.stream !== 'trade_updates') {
     return [{ kind: 'control', message: `stream ${framed.data.stream}` }];
   }
-  // The stream's `{"stream":"trade_updates","data":{event, order}}`, or the bare event (traces, broker API).
-  const update = AlpacaTradeUpdateSchema.safeParse(framed.success ? framed.data.data : m);
+  return tradeUpdate(framed.success ? framed.data.data : m, ctx);
+}
+
+/** Keys that make a message an error or control frame whatever its stream says. */
+const isControl = (m: unknown) => typeof m === 'object' && m !== null && ('action' in m || 'T' in m);
+
+/** The stream's `{"stream":"trade_updates","data":{event, order}}` data, or the bare event (traces, broker API). */
+function tradeUpdate(data: unknown, ctx: NormalizeContext): UpstreamEvent[] {
+  const update = AlpacaTradeUpdateSchema.safeParse(data);
   if (!update.success) return [{ kind: 'invalid', reason: firstIssue(update.error, 'message') }];
   return fromAlpacaTradeUpdate(update.data, ctx).map((order) => ({ kind: 'update', order }));
 }
