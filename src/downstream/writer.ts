@@ -13,14 +13,25 @@ interface WsInternals {
   _sender: { sendFrame(list: Buffer[], cb?: () => void): void };
 }
 
-/** Sockets corked in this tick, with the bytes written to each since. */
-const corked = new Map<Socket, number>();
+/** Bytes written to a socket in this tick, kept on the socket itself; undefined when not corked. */
+const BURST = Symbol('ordergate.burst');
+type Corkable = Socket & { [BURST]?: number };
+
+/**
+ * Sockets corked in this tick. A plain array emptied in place: a Map cleared every tick would
+ * allocate a new hash table each time, and V8 links an obsolete table to its successor, so once
+ * one was promoted, every later one survived the scavenges after it.
+ */
+const corked: Corkable[] = [];
 let flushScheduled = false;
 
 function uncorkAll(): void {
   flushScheduled = false;
-  for (const s of corked.keys()) s.uncork();
-  corked.clear();
+  for (const s of corked) {
+    s[BURST] = undefined;
+    s.uncork();
+  }
+  corked.length = 0;
 }
 
 /**
@@ -29,8 +40,8 @@ function uncorkAll(): void {
  * the first; a client asking for too much at once (many snapshots, a long replay) in the second.
  */
 export function pressure(owner: ws.WebSocket): { backlog: number; burst: number } {
-  const socket = (owner as unknown as WsInternals)._socket;
-  const burst = socket ? (corked.get(socket) ?? 0) : 0;
+  const socket = (owner as unknown as WsInternals)._socket as Corkable | null;
+  const burst = socket?.[BURST] ?? 0;
   return { backlog: Math.max(0, owner.bufferedAmount - burst), burst };
 }
 
@@ -41,16 +52,17 @@ export function pressure(owner: ws.WebSocket): { backlog: number; burst: number 
  */
 export function writeFrame(socketOwner: ws.WebSocket, frame: Buffer): void {
   const internals = socketOwner as unknown as WsInternals;
-  const socket = internals._socket;
+  const socket = internals._socket as Corkable | null;
   if (!socket) return;
-  const written = corked.get(socket);
+  const written = socket[BURST];
   if (written === undefined) {
     socket.cork();
+    corked.push(socket);
     if (!flushScheduled) {
       flushScheduled = true;
       process.nextTick(uncorkAll);
     }
   }
-  corked.set(socket, (written ?? 0) + frame.length);
+  socket[BURST] = (written ?? 0) + frame.length;
   internals._sender.sendFrame([frame]);
 }
