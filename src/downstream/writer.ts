@@ -18,9 +18,10 @@ const BURST = Symbol('ordergate.burst');
 type Corkable = Socket & { [BURST]?: number };
 
 /**
- * Sockets corked in this tick. A plain array emptied in place: a Map cleared every tick would
- * allocate a new hash table each time, and V8 links an obsolete table to its successor, so once
- * one was promoted, every later one survived the scavenges after it.
+ * Sockets corked in this tick: a plain array emptied in place. A Map cleared every tick allocates
+ * a new hash table each time; with one, the old generation grew ~1.5 MB per scavenge at 100
+ * sockets and 200 frames/s (likely because V8 links an obsolete table to its successor, so a
+ * promoted one keeps the later ones alive). With the array, it stays flat.
  */
 const corked: Corkable[] = [];
 let flushScheduled = false;
