@@ -6,8 +6,8 @@
  * Frames the hub keeps in its history come from a per-account arena: small frames are cut from a
  * 16 KB slab that belongs to that account alone. A kept frame then pins at most its own account's
  * slab, never a shared 8 KB pool slab full of other accounts' long-gone frames (which is what
- * Buffer.from does, and what made a quiet account's history cost up to 8 KB a frame). Frame bytes
- * are never written twice: a socket may still be sending them.
+ * Buffer.from gives, and which could make a quiet account's history cost up to 8 KB a frame).
+ * Frame bytes are never written twice: a socket may still be sending them.
  */
 
 /** RFC 6455 header length for a payload of `n` bytes (unmasked, server to client). */

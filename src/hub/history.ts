@@ -2,8 +2,9 @@
  * The last N frames published on one account, for resume by seq. The ring keeps no object per
  * frame: the bytes stay in the slab the frame arena cut them from (downstream/frame.ts), and the
  * ring records where (buffer, offset, length) in typed arrays, plus the order id and receive time.
- * A long history of small objects is what made every scavenge copy thousands of survivors and the
- * old generation grow until the next mark-compact; this way a frame costs the collector nothing.
+ * A history of small objects gave every scavenge thousands of survivors to copy and an old
+ * generation that grew until the next mark-compact; this way a frame costs the collector one
+ * order-id reference.
  */
 
 /** A frame as history gives it back. */
