@@ -17,6 +17,7 @@ import type { AccountConfig, Config } from './config/schema.js';
 import { createDownstream } from './downstream/server.js';
 import { createHub } from './hub/hub.js';
 import { createGatewayMetrics } from './metrics/index.js';
+import { isTerminal } from './orders/model.js';
 import { createOrderBook } from './orders/state.js';
 import type { Store } from './store/types.js';
 import { dialectFor } from './upstream/dialects/index.js';
@@ -116,6 +117,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
       },
       onResync: (result) => metrics.upstream.resync(a.id, result),
+      knownOpen: () =>
+        book
+          .list(a.id)
+          .filter((o) => !isTerminal(o.status))
+          .map((o) => o.order_id),
       onState({ accountId, to, at }) {
         hub.publishStatus({ account_id: accountId, state: to, since: new Date(at).toISOString() });
       },

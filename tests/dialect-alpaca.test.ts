@@ -192,7 +192,9 @@ describe('alpaca snapshot over HTTP', () => {
   let book: Record<string, unknown>[];
   let afters: string[];
   let others: Record<string, string>[];
+  let lookups: string[];
   let status: number;
+  let lookupStatus: number;
   const T0 = Date.parse(receivedAt) - 3_600_000;
   const restOrder = (i: number, ms: number, legs: unknown[] | null = null) => {
     const ts = new Date(ms).toISOString();
@@ -222,25 +224,41 @@ describe('alpaca snapshot over HTTP', () => {
   beforeEach(async () => {
     afters = [];
     others = [];
+    lookups = [];
     status = 200;
+    lookupStatus = 200;
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '', 'http://x');
+      const authorized =
+        req.headers['apca-api-key-id'] === 'PKTEST123' && req.headers['apca-api-secret-key'] === 'sEcReT/456';
+      const reply = (code: number, body: unknown) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const refused = { code: 40110000, message: 'request is not authorized' };
+      const one = /^\/v2\/orders\/([^/]+)$/.exec(url.pathname);
+      if (one) {
+        lookups.push(decodeURIComponent(one[1] as string));
+        const o = book.find((x) => x.id === decodeURIComponent(one[1] as string));
+        if (!authorized) return reply(401, refused);
+        if (lookupStatus !== 200) return reply(lookupStatus, refused);
+        return o ? reply(200, o) : reply(404, { code: 40410000, message: 'order not found' });
+      }
       const q = Object.fromEntries(url.searchParams);
       const { after = '', ...rest } = q;
       afters.push(after);
       others.push(rest);
-      const ok =
-        url.pathname === '/v2/orders' &&
-        req.headers['apca-api-key-id'] === 'PKTEST123' &&
-        req.headers['apca-api-secret-key'] === 'sEcReT/456';
-      // `after` is exclusive, as Alpaca's is; at most `limit` orders, oldest first.
-      const page = book.filter((o) => Date.parse(String(o.submitted_at)) > Date.parse(after)).slice(0, 500);
-      res.writeHead(ok ? status : 401, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          ok && status === 200 ? page : { code: 40110000, message: 'request is not authorized' },
-        ),
-      );
+      if (url.pathname !== '/v2/orders' || !authorized) return reply(401, refused);
+      if (status !== 200) return reply(status, refused);
+      // `after` is exclusive, as Alpaca's is; at most `limit` orders, oldest first; open = not closed.
+      const page = book
+        .filter(
+          (o) =>
+            q.status !== 'open' || !['filled', 'canceled', 'expired', 'rejected'].includes(String(o.status)),
+        )
+        .filter((o) => Date.parse(String(o.submitted_at)) > Date.parse(after))
+        .slice(0, 500);
+      return reply(200, page);
     });
     server.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -251,12 +269,15 @@ describe('alpaca snapshot over HTTP', () => {
     await dispatcher.close();
     await new Promise((r) => server.close(r));
   });
-  const snapshot = (creds = credentials) =>
+  const snapshot = (creds = credentials, knownOpen?: string[]) =>
     alpaca.fetchSnapshot(
       createRestClient({ dispatcher, timeoutMs: 2_000 }),
       { ...account, restUrl: base, credentials: creds },
-      ctx,
+      { ...ctx, knownOpen },
     );
+  const EPOCH = '1970-01-01T00:00:00.000Z';
+  const DAY_AGO = '2026-01-04T10:00:00.000Z';
+  const list = (q: Record<string, string>) => JSON.stringify(q);
 
   it('pages 1,203 orders in 3 requests, across equal-timestamp page boundaries, legs flattened', async () => {
     // Orders 495-505 share one instant, and 990-1010 another: both straddle a page boundary.
@@ -266,10 +287,13 @@ describe('alpaca snapshot over HTTP', () => {
     );
     const got = await snapshot();
     const iso = (i: number) => new Date(T0 + i * 1000 - 1).toISOString();
-    expect(afters).toEqual(['2026-01-04T10:00:00.000Z', iso(495), iso(990)]);
-    expect(new Set(others.map((q) => JSON.stringify(q)))).toEqual(
-      new Set(['{"status":"all","nested":"true","limit":"500","direction":"asc"}']),
-    );
+    // The last 24 h, then every open order whatever its age (all of these are open).
+    expect(afters).toEqual([DAY_AGO, iso(495), iso(990), EPOCH, iso(495), iso(990)]);
+    expect(others.map(list)).toEqual([
+      ...Array(3).fill(list({ status: 'all', nested: 'true', limit: '500', direction: 'asc' })),
+      ...Array(3).fill(list({ status: 'open', nested: 'true', limit: '500', direction: 'asc' })),
+    ]);
+    expect(lookups).toEqual([]);
     const ids = got.map((o) => o.order_id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(1205);
@@ -288,7 +312,36 @@ describe('alpaca snapshot over HTTP', () => {
   it('a full page of one instant ends instead of looping (later same-instant orders are beyond `after`)', async () => {
     book = Array.from({ length: 600 }, (_, i) => restOrder(i, T0));
     expect((await snapshot()).length).toBe(500);
-    expect(afters.slice(1)).toEqual([new Date(T0 - 1).toISOString(), new Date(T0).toISOString()]);
+    const pages = [new Date(T0 - 1).toISOString(), new Date(T0).toISOString()];
+    expect(afters).toEqual([DAY_AGO, ...pages, EPOCH, ...pages]);
+  });
+
+  it('reads an open order older than 24 h from the open list', async () => {
+    const old = Date.parse(receivedAt) - 3 * 86_400_000;
+    book = [restOrder(1, old), { ...restOrder(2, old), status: 'filled', filled_qty: '1' }, restOrder(3, T0)];
+    const got = await snapshot();
+    expect(got.map((o) => o.order_id).sort()).toEqual(['o-1', 'o-3']);
+  });
+
+  it('reads by id an order held as open that neither list shows (older, closed while away)', async () => {
+    const old = Date.parse(receivedAt) - 3 * 86_400_000;
+    book = [{ ...restOrder(1, old), status: 'filled', filled_qty: '1' }, restOrder(2, T0)];
+    // o-2 came with the 24 h list, o-1 is read alone, o-gone no longer exists at the broker.
+    const got = await snapshot(credentials, ['o-1', 'o-2', 'o-gone']);
+    expect(lookups).toEqual(['o-1', 'o-gone']);
+    expect(got.find((o) => o.order_id === 'o-1')).toMatchObject({ status: 'filled', filled_quantity: 1 });
+    expect(got.map((o) => o.order_id).sort()).toEqual(['o-1', 'o-2']);
+  });
+
+  it('fails the resync when a lookup by id fails, rather than go live with a hole', async () => {
+    book = [restOrder(2, T0)];
+    lookupStatus = 503;
+    const err = (await snapshot(credentials, ['o-1']).then(
+      () => null,
+      (e: unknown) => e,
+    )) as GatewayError | null;
+    expect(lookups).toEqual(['o-1']);
+    expect(err?.code).toBe('upstream_unavailable');
   });
 
   it.each([
@@ -318,7 +371,11 @@ describe('alpaca snapshot over HTTP', () => {
       { ...ctx, onInvalid: (r) => reasons.push(r) },
     );
     expect(got).toHaveLength(1);
-    expect(reasons).toEqual([expect.stringMatching(/^orders entry: /)]);
+    // Both lists return it (it is recent and open), and each reports it.
+    expect(reasons).toEqual([
+      expect.stringMatching(/^orders entry: /),
+      expect.stringMatching(/^orders entry: /),
+    ]);
   });
 });
 

@@ -22,7 +22,15 @@ let states: LinkState[];
 let orders: { order: Order; source: string }[];
 let frames: FrameKind[];
 
-function startLink(opts: { wsUrl?: string; handshakeTimeoutMs?: number; random?: () => number } = {}): Link {
+function startLink(
+  opts: {
+    wsUrl?: string;
+    handshakeTimeoutMs?: number;
+    random?: () => number;
+    dialect?: typeof tickerService;
+    knownOpen?: () => string[];
+  } = {},
+): Link {
   const l = createLink({
     account: {
       id: 'primary',
@@ -31,7 +39,7 @@ function startLink(opts: { wsUrl?: string; handshakeTimeoutMs?: number; random?:
       credentials: { token: 's3cret-token' },
       timeZone: 'UTC',
     },
-    dialect: tickerService,
+    dialect: opts.dialect ?? tickerService,
     rest: createRestClient({ dispatcher, timeoutMs: 2_000 }),
     clock,
     random: opts.random ?? (() => 0.5),
@@ -45,6 +53,7 @@ function startLink(opts: { wsUrl?: string; handshakeTimeoutMs?: number; random?:
     onOrder: (o, _at, source) => orders.push({ order: o, source }),
     onState: (c) => states.push(c.to),
     onFrame: (k) => frames.push(k),
+    knownOpen: opts.knownOpen,
   });
   link = l;
   l.start();
@@ -112,6 +121,26 @@ describe('upstream link', () => {
     expect(l.status().reconnects).toBe(1);
     expect(l.status().last_error).toBe('closed by upstream with code 1006');
     expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  });
+
+  it('hands each resync the order ids the gateway holds as open, read afresh every time', async () => {
+    const given: (readonly string[] | undefined)[] = [];
+    const spy: typeof tickerService = {
+      ...tickerService,
+      fetchSnapshot: (rest, account, ctx) => {
+        given.push(ctx.knownOpen);
+        return tickerService.fetchSnapshot(rest, account, ctx);
+      },
+    };
+    let open = ['A', 'B'];
+    const l = startLink({ dialect: spy, knownOpen: () => open, random: () => 0 });
+    await stateIs(l, 'connected');
+    open = ['B'];
+    broker.dropAll();
+    await stateIs(l, 'reconnecting');
+    clock.advance(1_000);
+    await stateIs(l, 'connected');
+    expect(given).toEqual([['A', 'B'], ['B']]);
   });
 
   it('grows the backoff while the broker refuses connections, without crashing', async () => {

@@ -60,6 +60,11 @@ export interface NormalizeContext {
    * one unreadable order must not keep the whole account from resyncing.
    */
   onInvalid?: (reason: string) => void;
+  /**
+   * Order ids the gateway holds as not yet terminal, for a resync: a dialect whose order list
+   * can't show every order that changed (Alpaca lists by submission time) reads these by id.
+   */
+  knownOpen?: readonly string[];
 }
 
 /** One leg of a batch order (DESIGN.md "Batch orders"): Kite's vocabulary, whatever the broker. */

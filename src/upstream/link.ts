@@ -54,6 +54,8 @@ export interface LinkDeps {
   onState?(change: { accountId: string; from: LinkState; to: LinkState; at: number }): void;
   onFrame?(kind: FrameKind): void;
   onResync?(result: 'ok' | 'error', orders: number): void;
+  /** The account's order ids that are not terminal yet, handed to each resync (NormalizeContext.knownOpen). */
+  knownOpen?(): string[];
 }
 
 export interface Link {
@@ -248,7 +250,11 @@ export function createLink(deps: LinkDeps): Link {
         deps.onFrame?.('invalid');
         log.warn({ account: account.id, reason }, 'unreadable snapshot entry skipped');
       };
-      const orders = await dialect.fetchSnapshot(deps.rest, account, { ...ctx(clock.now()), onInvalid });
+      const orders = await dialect.fetchSnapshot(deps.rest, account, {
+        ...ctx(clock.now()),
+        onInvalid,
+        knownOpen: deps.knownOpen?.(),
+      });
       if (myGen !== gen) return;
       orders.sort((a, b) => (a.updated_at < b.updated_at ? -1 : a.updated_at > b.updated_at ? 1 : 0));
       const at = clock.now();

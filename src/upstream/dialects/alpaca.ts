@@ -97,9 +97,15 @@ function tradeUpdate(data: unknown, ctx: NormalizeContext): UpstreamEvent[] {
   return fromAlpacaTradeUpdate(update.data, ctx).map((order) => ({ kind: 'update', order }));
 }
 
-async function fetchPage(rest: RestClient, account: DialectAccount, after: string): Promise<unknown[]> {
+/** One page of GET /v2/orders: `status` orders submitted after `after`, oldest first. */
+async function fetchPage(
+  rest: RestClient,
+  account: DialectAccount,
+  status: 'all' | 'open',
+  after: string,
+): Promise<unknown[]> {
   const q = new URLSearchParams({
-    status: 'all',
+    status,
     nested: 'true',
     limit: String(ALPACA_PAGE_LIMIT),
     direction: 'asc',
@@ -108,12 +114,17 @@ async function fetchPage(rest: RestClient, account: DialectAccount, after: strin
   const res = await rest.call('GET', `${trimSlash(account.restUrl)}/v2/orders?${q}`, {
     headers: alpacaHeaders(account),
   });
-  const what = `orders answered ${res.status}`;
-  if (res.status === 401 || res.status === 403) throw new GatewayError('unauthorized', what);
-  if (res.status === 429 || res.status >= 500) throw new GatewayError('upstream_unavailable', what);
-  if (res.status !== 200) throw new GatewayError('upstream_error', what);
+  checkList(res.status, 'orders');
   if (!Array.isArray(res.body)) throw new GatewayError('upstream_error', 'orders body is not an array');
   return res.body;
+}
+
+/** Turns a failed order read into the GatewayError the link acts on (never with credentials). */
+function checkList(status: number, what: string): void {
+  const message = `${what} answered ${status}`;
+  if (status === 401 || status === 403) throw new GatewayError('unauthorized', message);
+  if (status === 429 || status >= 500) throw new GatewayError('upstream_unavailable', message);
+  if (status !== 200) throw new GatewayError('upstream_error', message);
 }
 
 /**
@@ -130,9 +141,54 @@ function nextAfter(last: unknown, progressed: boolean): string {
   return progressed ? new Date(ms - 1).toISOString() : stamp;
 }
 
+/** Adds one order as read from the REST API (legs flattened into their own orders); its id, or null. */
+function addOrder(raw: unknown, byId: Map<string, Order>, ctx: NormalizeContext): string | null {
+  const o = AlpacaOrderSchema.safeParse(raw);
+  if (!o.success) {
+    ctx.onInvalid?.(`orders entry: ${firstIssue(o.error, 'message')}`);
+    return null;
+  }
+  for (const order of flattenAlpacaOrder(o.data, ctx)) byId.set(order.order_id, order);
+  return o.data.id;
+}
+
+/** Every page of GET /v2/orders?status=… submitted after `after`, into `byId`. */
+async function fetchList(
+  rest: RestClient,
+  account: DialectAccount,
+  status: 'all' | 'open',
+  after: string,
+  byId: Map<string, Order>,
+  ctx: NormalizeContext,
+): Promise<void> {
+  const listed = new Set<string>();
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const raws = await fetchPage(rest, account, status, after);
+    let fresh = 0;
+    for (const raw of raws) {
+      const id = addOrder(raw, byId, ctx);
+      if (id !== null && !listed.has(id)) {
+        listed.add(id);
+        fresh++;
+      }
+    }
+    if (raws.length < ALPACA_PAGE_LIMIT) return;
+    after = nextAfter(raws[raws.length - 1], fresh > 0);
+  }
+  throw new GatewayError('upstream_error', `orders did not end within ${MAX_PAGES} pages`);
+}
+
+/** At most this many orders are read one by one in a resync (see fetchSnapshot). */
+const MAX_LOOKUPS = 500;
+const EPOCH = '1970-01-01T00:00:00.000Z';
+
 /**
- * The account's orders submitted in the last 24 h (counted back from ctx.receivedAt), every page,
- * legs flattened into their own orders, deduplicated by id (a later copy wins).
+ * The account's orders as a resync needs them. Alpaca lists orders by submission time only, so
+ * one list can't show every order that changed while the link was down. Three reads cover it:
+ * every order submitted in the last 24 h (counted back from ctx.receivedAt), every open order
+ * whatever its age, and, one by one, each order the gateway still holds as open (ctx.knownOpen)
+ * that neither list returned: an older order that filled, was cancelled or expired meanwhile.
+ * Deduplicated by id (a later copy wins).
  */
 async function fetchSnapshot(
   rest: RestClient,
@@ -140,23 +196,28 @@ async function fetchSnapshot(
   ctx: NormalizeContext,
 ): Promise<Order[]> {
   const byId = new Map<string, Order>();
-  let after = new Date(Date.parse(ctx.receivedAt) - DAY_MS).toISOString();
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const raws = await fetchPage(rest, account, after);
-    let fresh = 0;
-    for (const raw of raws) {
-      const o = AlpacaOrderSchema.safeParse(raw);
-      if (!o.success) {
-        ctx.onInvalid?.(`orders entry: ${firstIssue(o.error, 'message')}`);
-        continue;
-      }
-      if (!byId.has(o.data.id)) fresh++;
-      for (const order of flattenAlpacaOrder(o.data, ctx)) byId.set(order.order_id, order);
-    }
-    if (raws.length < ALPACA_PAGE_LIMIT) return [...byId.values()];
-    after = nextAfter(raws[raws.length - 1], fresh > 0);
+  await fetchList(
+    rest,
+    account,
+    'all',
+    new Date(Date.parse(ctx.receivedAt) - DAY_MS).toISOString(),
+    byId,
+    ctx,
+  );
+  await fetchList(rest, account, 'open', EPOCH, byId, ctx);
+  const missing = (ctx.knownOpen ?? []).filter((id) => !byId.has(id));
+  if (missing.length > MAX_LOOKUPS) {
+    ctx.onInvalid?.(`${missing.length} open orders missing from the lists; reading the first ${MAX_LOOKUPS}`);
   }
-  throw new GatewayError('upstream_error', `orders did not end within ${MAX_PAGES} pages`);
+  for (const id of missing.slice(0, MAX_LOOKUPS)) {
+    const res = await rest.call('GET', `${trimSlash(account.restUrl)}/v2/orders/${encodeURIComponent(id)}`, {
+      headers: alpacaHeaders(account),
+    });
+    if (res.status === 404) continue; // gone from the broker: nothing to apply
+    checkList(res.status, `order ${id}`);
+    addOrder(res.body, byId, ctx);
+  }
+  return [...byId.values()];
 }
 
 /** The Alpaca dialect. Credentials: `key_id` and `secret_key` (the API key pair). */
