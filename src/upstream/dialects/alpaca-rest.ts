@@ -102,8 +102,12 @@ async function fetchList(
   throw new GatewayError('upstream_error', `orders did not end within ${MAX_PAGES} pages`);
 }
 
-/** At most this many orders are read one by one in a resync (see fetchSnapshot). */
-const MAX_LOOKUPS = 500;
+/**
+ * At most this many orders are read one by one in a resync (see fetchSnapshot): with the list
+ * pages, a resync stays well inside Alpaca's 200 requests per minute, so a retried resync can't
+ * keep tripping the rate limit.
+ */
+const MAX_LOOKUPS = 100;
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
 /**
