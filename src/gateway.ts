@@ -15,14 +15,14 @@ import { createRateLimiter } from './batch/rate-limit.js';
 import { batchRoutes } from './batch/routes.js';
 import type { AccountConfig, Config } from './config/schema.js';
 import { createDownstream } from './downstream/server.js';
-import { createHub } from './hub/hub.js';
-import { createGatewayMetrics } from './metrics/index.js';
+import { createHub, type Hub } from './hub/hub.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/index.js';
 import { isTerminal } from './orders/model.js';
-import { createOrderBook } from './orders/state.js';
+import { createOrderBook, type OrderBook } from './orders/state.js';
 import type { Store } from './store/types.js';
 import { dialectFor } from './upstream/dialects/index.js';
 import { createLink, type Link } from './upstream/link.js';
-import { createRestClient } from './upstream/rest.js';
+import { createRestClient, type RestClient } from './upstream/rest.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { type Logger, silentLogger } from './util/log.js';
 import type { Random } from './util/rng.js';
@@ -84,70 +84,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   const rest = createRestClient({ dispatcher, timeoutMs: config.upstream.rest_timeout_ms });
 
-  const links = new Map<string, Link>();
-  for (const a of config.accounts) {
-    const dialect = dialectFor(a.dialect);
-    const link = createLink({
-      account: {
-        id: a.id,
-        wsUrl: a.ws_url,
-        restUrl: a.rest_url,
-        credentials: deps.credentials(a),
-        timeZone: a.time_zone ?? dialect.defaultTimeZone,
-      },
-      dialect,
-      rest,
-      clock,
-      random: deps.random ?? Math.random,
-      log,
-      settings: {
-        heartbeatMs: config.upstream.heartbeat_ms,
-        handshakeTimeoutMs: config.upstream.handshake_timeout_ms,
-        backoffMinMs: config.upstream.backoff_min_ms,
-        backoffMaxMs: config.upstream.backoff_max_ms,
-      },
-      onOrder(order, receivedAt, source) {
-        const verdict = book.apply(order);
-        if (verdict.accept) {
-          if (source === 'resync') metrics.upstream.recovered(a.id);
-          hub.publish(order, receivedAt);
-          return;
-        }
-        metrics.upstream.dropped(a.id, verdict.reason);
-        log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
-      },
-      onResync: (result) => metrics.upstream.resync(a.id, result),
-      knownOpen: () =>
-        book
-          .list(a.id)
-          .filter((o) => !isTerminal(o.status))
-          .map((o) => o.order_id),
-      onState({ accountId, to, at }) {
-        hub.publishStatus({ account_id: accountId, state: to, since: new Date(at).toISOString() });
-      },
-    });
-    links.set(a.id, link);
-  }
-
+  const parts: AccountParts = { deps, clock, log, rest, book, hub, metrics };
+  const links = new Map<string, Link>(config.accounts.map((a) => [a.id, accountLink(a, parts)]));
   const desks = new Map<string, Desk>();
   for (const a of config.accounts) {
-    const dialect = dialectFor(a.dialect);
-    const link = links.get(a.id);
-    if (!dialect.orders || !link) continue;
-    desks.set(a.id, {
-      mode: a.batch_mode ?? (dialect.orders.batch ? 'native' : 'gateway'),
-      api: dialect.orders,
-      rest,
-      account: link.account,
-      linkState: () => link.status().state,
-      known: (orderId) => book.get(a.id, orderId),
-      limiter: createRateLimiter({
-        perSecond: a.order_rate_per_s,
-        burst: Math.max(1, Math.ceil(a.order_rate_per_s)),
-        clock,
-      }),
-      timeZone: a.time_zone ?? dialect.defaultTimeZone,
-    });
+    const desk = accountDesk(a, links.get(a.id) as Link, parts);
+    if (desk) desks.set(a.id, desk);
   }
   const executor = createBatchExecutor({
     store: deps.store,
@@ -264,5 +206,83 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await dispatcher.close();
       deps.store.close();
     },
+  };
+}
+
+/** What every account's link and desk are built from. */
+interface AccountParts {
+  deps: GatewayDeps;
+  clock: Clock;
+  log: Logger;
+  rest: RestClient;
+  book: OrderBook;
+  hub: Hub;
+  metrics: GatewayMetrics;
+}
+
+/** The account's upstream link: its orders go through the book's guards, then to the hub. */
+function accountLink(a: AccountConfig, p: AccountParts): Link {
+  const { deps, clock, log, rest, book, hub, metrics } = p;
+  const { config } = deps;
+  const dialect = dialectFor(a.dialect);
+  return createLink({
+    account: {
+      id: a.id,
+      wsUrl: a.ws_url,
+      restUrl: a.rest_url,
+      credentials: deps.credentials(a),
+      timeZone: a.time_zone ?? dialect.defaultTimeZone,
+    },
+    dialect,
+    rest,
+    clock,
+    random: deps.random ?? Math.random,
+    log,
+    settings: {
+      heartbeatMs: config.upstream.heartbeat_ms,
+      handshakeTimeoutMs: config.upstream.handshake_timeout_ms,
+      backoffMinMs: config.upstream.backoff_min_ms,
+      backoffMaxMs: config.upstream.backoff_max_ms,
+    },
+    onOrder(order, receivedAt, source) {
+      const verdict = book.apply(order);
+      if (verdict.accept) {
+        if (source === 'resync') metrics.upstream.recovered(a.id);
+        hub.publish(order, receivedAt);
+        return;
+      }
+      metrics.upstream.dropped(a.id, verdict.reason);
+      log.debug({ account: a.id, order: order.order_id, reason: verdict.reason }, 'update dropped');
+    },
+    onResync: (result) => metrics.upstream.resync(a.id, result),
+    knownOpen: () =>
+      book
+        .list(a.id)
+        .filter((o) => !isTerminal(o.status))
+        .map((o) => o.order_id),
+    onState({ accountId, to, at }) {
+      hub.publishStatus({ account_id: accountId, state: to, since: new Date(at).toISOString() });
+    },
+  });
+}
+
+/** The account's batch desk, when its dialect can place orders. */
+function accountDesk(a: AccountConfig, link: Link, p: AccountParts): Desk | undefined {
+  const { clock, rest, book } = p;
+  const dialect = dialectFor(a.dialect);
+  if (!dialect.orders) return undefined;
+  return {
+    mode: a.batch_mode ?? (dialect.orders.batch ? 'native' : 'gateway'),
+    api: dialect.orders,
+    rest,
+    account: link.account,
+    linkState: () => link.status().state,
+    known: (orderId) => book.get(a.id, orderId),
+    limiter: createRateLimiter({
+      perSecond: a.order_rate_per_s,
+      burst: Math.max(1, Math.ceil(a.order_rate_per_s)),
+      clock,
+    }),
+    timeZone: a.time_zone ?? dialect.defaultTimeZone,
   };
 }
