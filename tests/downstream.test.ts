@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeBroker, rawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
@@ -157,6 +159,34 @@ describe('downstream protocol', () => {
     const closed = await c.closed;
     expect(closed.code).toBe(4004);
     expect(c.of('error')[0]).toMatchObject({ code: 'unknown_account' });
+  });
+});
+
+describe('refused upgrades', () => {
+  /** Sends an upgrade request by hand, waits for the refusal, then resets the connection. */
+  async function refusedThenReset(target: string): Promise<string> {
+    const port = new URL(gw.url).port;
+    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+    await once(socket, 'connect');
+    socket.write(
+      `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    const [answer] = (await once(socket, 'data')) as [Buffer];
+    socket.resetAndDestroy();
+    await once(socket, 'close');
+    return answer.toString().split('\r\n')[0] as string;
+  }
+
+  it('survive clients that reset the connection right after the refusal', async () => {
+    await gateway();
+    for (let i = 0; i < 20; i++) {
+      expect(await refusedThenReset('/nowhere')).toBe('HTTP/1.1 404 Not Found');
+      expect(await refusedThenReset('//[')).toBe('HTTP/1.1 400 Bad Request');
+    }
+    // Give the resets time to reach the server's sockets, then check it is still serving.
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 });
 

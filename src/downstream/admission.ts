@@ -75,6 +75,7 @@ export async function admit(
 }
 
 const reasons: Record<number, string> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',

@@ -154,6 +154,9 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
 
   return {
     handleUpgrade(req, socket, head) {
+      // Node's HTTP server drops its own socket error handler on upgrade: without this, a client
+      // resetting the connection (even right after a refusal) would be an uncaught exception.
+      socket.on('error', () => socket.destroy());
       const url = URL.canParse(req.url ?? '/', 'http://localhost')
         ? new URL(req.url ?? '/', 'http://localhost')
         : null;
@@ -163,7 +166,6 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       }
       const r = route(url.pathname);
       if (!r) return false;
-      socket.on('error', () => socket.destroy());
       void admit(admission, req, url, r).then((decision) => {
         if (!decision.ok) {
           deps.log.debug(

@@ -111,6 +111,8 @@ export async function startFakeBroker(): Promise<FakeBroker> {
     res.writeHead(404).end();
   });
   server.on('upgrade', (req, socket, head) => {
+    // A client may reset the connection after a refusal; that must not crash the test process.
+    socket.on('error', () => socket.destroy());
     broker.upgrades.push(req);
     const refuse =
       broker.refuseWith ??
