@@ -193,6 +193,7 @@ describe('alpaca snapshot over HTTP', () => {
   let afters: string[];
   let others: Record<string, string>[];
   let lookups: string[];
+  let lookupQueries: string[];
   let status: number;
   let lookupStatus: number;
   const T0 = Date.parse(receivedAt) - 3_600_000;
@@ -225,6 +226,7 @@ describe('alpaca snapshot over HTTP', () => {
     afters = [];
     others = [];
     lookups = [];
+    lookupQueries = [];
     status = 200;
     lookupStatus = 200;
     server = createServer((req, res) => {
@@ -239,6 +241,7 @@ describe('alpaca snapshot over HTTP', () => {
       const one = /^\/v2\/orders\/([^/]+)$/.exec(url.pathname);
       if (one) {
         lookups.push(decodeURIComponent(one[1] as string));
+        lookupQueries.push(url.search);
         const o = book.find((x) => x.id === decodeURIComponent(one[1] as string));
         if (!authorized) return reply(401, refused);
         if (lookupStatus !== 200) return reply(lookupStatus, refused);
@@ -269,12 +272,15 @@ describe('alpaca snapshot over HTTP', () => {
     await dispatcher.close();
     await new Promise((r) => server.close(r));
   });
-  const snapshot = (creds = credentials, knownOpen?: string[]) =>
-    alpaca.fetchSnapshot(
+  let warnings: string[] = [];
+  const snapshot = (creds = credentials, knownOpen?: string[]) => {
+    warnings = [];
+    return alpaca.fetchSnapshot(
       createRestClient({ dispatcher, timeoutMs: 2_000 }),
       { ...account, restUrl: base, credentials: creds },
-      { ...ctx, knownOpen },
+      { ...ctx, knownOpen, onWarn: (m) => warnings.push(m) },
     );
+  };
   const EPOCH = '1970-01-01T00:00:00.000Z';
   const DAY_AGO = '2026-01-04T10:00:00.000Z';
   const list = (q: Record<string, string>) => JSON.stringify(q);
@@ -328,9 +334,60 @@ describe('alpaca snapshot over HTTP', () => {
     book = [{ ...restOrder(1, old), status: 'filled', filled_qty: '1' }, restOrder(2, T0)];
     // o-2 came with the 24 h list, o-1 is read alone, o-gone no longer exists at the broker.
     const got = await snapshot(credentials, ['o-1', 'o-2', 'o-gone']);
-    expect(lookups).toEqual(['o-1', 'o-gone']);
+    expect([...lookups].sort()).toEqual(['o-1', 'o-gone']);
+    expect(lookupQueries).toEqual(['?nested=true', '?nested=true']);
+    expect(warnings).toEqual(['order o-gone held as open could not be read (HTTP 404); it stays as it was']);
     expect(got.find((o) => o.order_id === 'o-1')).toMatchObject({ status: 'filled', filled_quantity: 1 });
     expect(got.map((o) => o.order_id).sort()).toEqual(['o-1', 'o-2']);
+  });
+
+  it('reads a multi-leg parent whole (nested) and does not read its legs again', async () => {
+    const old = Date.parse(receivedAt) - 3 * 86_400_000;
+    const parent = { ...restOrder(7, old, [leg(7, 'A'), leg(7, 'B')]), status: 'filled' };
+    book = [parent];
+    const got = await snapshot(credentials, ['o-7', 'o-7-A', 'o-7-B']);
+    expect(lookups).toEqual(['o-7']);
+    expect(got.find((o) => o.order_id === 'o-7')?.symbol).toBe('LEGA,LEGB');
+    expect(got.map((o) => o.order_id).sort()).toEqual(['o-7', 'o-7-A', 'o-7-B']);
+  });
+
+  it('reads at most 100 by id, says so, and skips one it can not read (422) with a warning', async () => {
+    book = [];
+    const ids = Array.from({ length: 130 }, (_, i) => `gone-${i}`);
+    await snapshot(credentials, ids);
+    expect(lookups).toHaveLength(100);
+    expect(new Set(lookups).size).toBe(100);
+    expect(warnings[0]).toBe('130 open orders missing from the lists; reading 100 this time');
+    lookupStatus = 422;
+    await snapshot(credentials, ['a/b']);
+    expect(lookups.at(-1)).toBe('a/b'); // encoded in the path, decoded by the server
+    expect(warnings).toEqual(['order a/b held as open could not be read (HTTP 422); it stays as it was']);
+  });
+
+  it('starts the lookups at a point that moves with each resync, so none is held back for good', async () => {
+    book = [];
+    const ids = Array.from({ length: 150 }, (_, i) => `gone-${i}`);
+    const firsts: string[] = [];
+    for (const at of [0, 1_000, 2_000]) {
+      lookups = [];
+      await alpaca.fetchSnapshot(
+        createRestClient({ dispatcher, timeoutMs: 2_000 }),
+        { ...account, restUrl: base, credentials },
+        { ...ctx, receivedAt: new Date(Date.parse(receivedAt) + at).toISOString(), knownOpen: ids },
+      );
+      firsts.push(lookups[0] as string);
+    }
+    expect(new Set(firsts).size).toBe(3);
+  });
+
+  it('a refused lookup refuses the snapshot as unauthorized', async () => {
+    book = [restOrder(2, T0)];
+    lookupStatus = 401;
+    const err = (await snapshot(credentials, ['o-1']).then(
+      () => null,
+      (e: unknown) => e,
+    )) as GatewayError | null;
+    expect(err?.code).toBe('unauthorized');
   });
 
   it('fails the resync when a lookup by id fails, rather than go live with a hole', async () => {

@@ -65,6 +65,8 @@ export interface NormalizeContext {
    * can't show every order that changed (Alpaca lists by submission time) reads these by id.
    */
   knownOpen?: readonly string[];
+  /** Told of something a resync could not do that is worth an operator's attention (logged). */
+  onWarn?: (message: string) => void;
 }
 
 /** One leg of a batch order (DESIGN.md "Batch orders"): Kite's vocabulary, whatever the broker. */

@@ -253,6 +253,7 @@ export function createLink(deps: LinkDeps): Link {
       const orders = await dialect.fetchSnapshot(deps.rest, account, {
         ...ctx(clock.now()),
         onInvalid,
+        onWarn: (message) => log.warn({ account: account.id }, message),
         knownOpen: deps.knownOpen?.(),
       });
       if (myGen !== gen) return;

@@ -110,6 +110,41 @@ async function fetchList(
 const MAX_LOOKUPS = 100;
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
+/** Statuses of a lookup by id that concern that one order only: skipped and reported. */
+const SKIPPED_LOOKUP = new Set([400, 404, 422]);
+
+/**
+ * Reads by id, at most MAX_LOOKUPS of them, the orders held as open that no list returned. The
+ * batch starts at a point that moves with each resync, so an order that stays unreadable can't
+ * hold the same first ids back forever. An order a lookup already brought (a parent's legs)
+ * isn't read again.
+ */
+async function lookUpMissing(
+  rest: RestClient,
+  account: DialectAccount,
+  byId: Map<string, Order>,
+  ctx: NormalizeContext,
+): Promise<void> {
+  const missing = (ctx.knownOpen ?? []).filter((id) => !byId.has(id));
+  if (missing.length === 0) return;
+  if (missing.length > MAX_LOOKUPS) {
+    ctx.onWarn?.(`${missing.length} open orders missing from the lists; reading ${MAX_LOOKUPS} this time`);
+  }
+  const start = Math.floor(Date.parse(ctx.receivedAt) / 1000) % missing.length;
+  const batch = [...missing.slice(start), ...missing.slice(0, start)].slice(0, MAX_LOOKUPS);
+  for (const id of batch) {
+    if (byId.has(id)) continue;
+    const url = `${trimSlash(account.restUrl)}/v2/orders/${encodeURIComponent(id)}?nested=true`;
+    const res = await rest.call('GET', url, { headers: alpacaHeaders(account) });
+    if (SKIPPED_LOOKUP.has(res.status)) {
+      ctx.onWarn?.(`order ${id} held as open could not be read (HTTP ${res.status}); it stays as it was`);
+      continue;
+    }
+    checkList(res.status, `order ${id}`);
+    addOrder(res.body, byId, ctx);
+  }
+}
+
 /**
  * The account's orders as a resync needs them. Alpaca lists orders by submission time only, so
  * one list can't show every order that changed while the link was down. Three reads cover it:
@@ -133,19 +168,6 @@ export async function fetchSnapshot(
     ctx,
   );
   await fetchList(rest, account, 'open', EPOCH, byId, ctx);
-  const missing = (ctx.knownOpen ?? []).filter((id) => !byId.has(id));
-  if (missing.length > MAX_LOOKUPS) {
-    ctx.onInvalid?.(`${missing.length} open orders missing from the lists; reading the first ${MAX_LOOKUPS}`);
-  }
-  for (const id of missing.slice(0, MAX_LOOKUPS)) {
-    const res = await rest.call('GET', `${trimSlash(account.restUrl)}/v2/orders/${encodeURIComponent(id)}`, {
-      headers: alpacaHeaders(account),
-    });
-    if (res.status === 404) continue; // gone from the broker: nothing to apply
-    checkList(res.status, `order ${id}`);
-    addOrder(res.body, byId, ctx);
-  }
+  await lookUpMissing(rest, account, byId, ctx);
   return [...byId.values()];
 }
-
-/** The Alpaca dialect. Credentials: `key_id` and `secret_key` (the API key pair). */

@@ -80,6 +80,7 @@ function tradeUpdate(data: unknown, ctx: NormalizeContext): UpstreamEvent[] {
   return fromAlpacaTradeUpdate(update.data, ctx).map((order) => ({ kind: 'update', order }));
 }
 
+/** The Alpaca dialect. Credentials: `key_id` and `secret_key` (the API key pair). */
 export const alpaca: Dialect = {
   name: 'alpaca',
   defaultTimeZone: 'UTC',
