@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tickerService } from '../src/upstream/dialects/ticker-service.js';
 import { type FakeBroker, rawOrder, startFakeBroker } from './helpers/fake-broker.js';
 import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
 import { type Client, connect, type StartedGateway, startGateway } from './helpers/start-gateway.js';
@@ -187,6 +188,36 @@ describe('refused upgrades', () => {
     // Give the resets time to reach the server's sockets, then check it is still serving.
     await new Promise((r) => setTimeout(r, 50));
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('resync', () => {
+  it("hands each account's resync the orders its book holds as open, and only that account's", async () => {
+    await gateway();
+    broker.send('primary', rawOrder('A'));
+    broker.send('primary', rawOrder('B', { status: 'COMPLETE', filled_quantity: 10 }));
+    broker.send('secondary', rawOrder('C'));
+    const updates = (id: string) => gw.gateway.links.get(id)?.status().frames.update ?? 0;
+    await waitFor(() => updates('primary') === 2 && updates('secondary') === 1, 'orders relayed');
+    const seen = new Map<string, readonly string[] | undefined>();
+    const original = tickerService.fetchSnapshot;
+    tickerService.fetchSnapshot = (rest, account, ctx) => {
+      seen.set(account.id, ctx.knownOpen);
+      return original(rest, account, ctx);
+    };
+    try {
+      broker.dropAll();
+      await waitFor(
+        () => [...gw.gateway.links.values()].every((l) => l.status().state === 'reconnecting'),
+        'down',
+      );
+      clock.advance(2_000); // past any first backoff
+      await waitFor(() => seen.size === 2, 'both accounts resynced');
+    } finally {
+      tickerService.fetchSnapshot = original;
+    }
+    expect(seen.get('primary')).toEqual(['A']);
+    expect(seen.get('secondary')).toEqual(['C']);
   });
 });
 
