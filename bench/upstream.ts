@@ -116,6 +116,7 @@ export async function startUpstream(): Promise<Upstream> {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orders }));
   });
   server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy()); // a client reset must not end the run
     const d = directPath.exec(req.url ?? '');
     if (d) {
       wss.handleUpgrade(req, socket, head, (ws) => serveDirect(ws, decodeURIComponent(d[1] as string)));
