@@ -91,12 +91,17 @@ export async function startUpstream(): Promise<Upstream> {
     }
   };
 
-  const serveDirect = (ws: WebSocket, account: string) => {
-    const set = directOf.get(account) ?? new Set<WebSocket>();
-    directOf.set(account, set);
+  /** Keeps `ws` in the account's set of `map` for as long as it is open. */
+  const join = (map: Map<string, Set<WebSocket>>, account: string, ws: WebSocket) => {
+    const set = map.get(account) ?? new Set<WebSocket>();
+    map.set(account, set);
     set.add(ws);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => set.delete(ws));
+  };
+
+  const serveDirect = (ws: WebSocket, account: string) => {
+    join(directOf, account, ws);
     const seq = filled.get(account) ?? 0;
     ws.send(JSON.stringify({ type: 'connected', session_id: 'floor' }));
     ws.send(JSON.stringify({ type: 'subscribed', account_id: account, seq }));
@@ -129,14 +134,10 @@ export async function startUpstream(): Promise<Upstream> {
     }
     const account = decodeURIComponent(m[1] as string);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const set = socketsOf.get(account) ?? new Set<WebSocket>();
-      socketsOf.set(account, set);
-      set.add(ws);
+      join(socketsOf, account, ws);
       ws.on('message', (data) => {
         if (String(data) === 'ping') ws.send('pong');
       });
-      ws.on('error', () => ws.terminate());
-      ws.on('close', () => set.delete(ws));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

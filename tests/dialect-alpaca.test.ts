@@ -281,6 +281,12 @@ describe('alpaca snapshot over HTTP', () => {
       { ...ctx, knownOpen, onWarn: (m) => warnings.push(m) },
     );
   };
+  /** The error a snapshot failed with, or null when it succeeded. */
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: unknown) => e as GatewayError,
+    );
   const EPOCH = '1970-01-01T00:00:00.000Z';
   const DAY_AGO = '2026-01-04T10:00:00.000Z';
   const list = (q: Record<string, string>) => JSON.stringify(q);
@@ -380,26 +386,19 @@ describe('alpaca snapshot over HTTP', () => {
     expect(new Set(firsts).size).toBe(3);
   });
 
-  it('a refused lookup refuses the snapshot as unauthorized', async () => {
-    book = [restOrder(2, T0)];
-    lookupStatus = 401;
-    const err = (await snapshot(credentials, ['o-1']).then(
-      () => null,
-      (e: unknown) => e,
-    )) as GatewayError | null;
-    expect(err?.code).toBe('unauthorized');
-  });
-
-  it('fails the resync when a lookup by id fails, rather than go live with a hole', async () => {
-    book = [restOrder(2, T0)];
-    lookupStatus = 503;
-    const err = (await snapshot(credentials, ['o-1']).then(
-      () => null,
-      (e: unknown) => e,
-    )) as GatewayError | null;
-    expect(lookups).toEqual(['o-1']);
-    expect(err?.code).toBe('upstream_unavailable');
-  });
+  it.each([
+    [401, 'unauthorized'],
+    [503, 'upstream_unavailable'],
+  ])(
+    'a lookup answered %d fails the resync as %s, rather than go live with a hole',
+    async (code, expected) => {
+      book = [restOrder(2, T0)];
+      lookupStatus = code;
+      const err = await failure(snapshot(credentials, ['o-1']));
+      expect(lookups).toEqual(['o-1']);
+      expect(err?.code).toBe(expected);
+    },
+  );
 
   it.each([
     [200, { key_id: 'PKTEST123', secret_key: 'wrong' }, 'unauthorized'],
@@ -410,10 +409,7 @@ describe('alpaca snapshot over HTTP', () => {
   ])('HTTP %d: %s, credentials never in the message', async (s, creds, code) => {
     status = s;
     book = [restOrder(1, T0)];
-    const err = (await snapshot(creds).then(
-      () => null,
-      (e: unknown) => e,
-    )) as GatewayError | null;
+    const err = await failure(snapshot(creds));
     expect(err?.code).toBe(code);
     for (const secret of [...Object.values(creds), ...Object.values(credentials)])
       expect(err?.message).not.toContain(secret);
