@@ -6,10 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it, onTestFinished } from 'vitest';
 import { parseOptions, SCENARIOS } from '../bench/profiles.js';
 import { buildReport, emptyResults } from '../bench/report.js';
+import { snapshotTree } from '../bench/snapshot.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -102,3 +105,21 @@ it('does not count a latency target as met when its scenario did not run', () =>
   expect(report.targets.latency_20000_p99_max_2ms.met).toBe(false);
   expect(report.targets.latency_50000_p99_max_10ms.met).toBe(false);
 });
+
+it('runs the gateway as built: the snapshot is compiled and bin/ordergate.js takes its dist/', async () => {
+  const snap = snapshotTree(root);
+  expect(existsSync(join(snap.root, 'dist', 'cli.js'))).toBe(true);
+  expect(existsSync(join(snap.root, 'dist', 'util', 'log.js'))).toBe(true);
+  // No tsx in the process: a compiled CLI answers --help without the loader registered.
+  const child = spawn(process.execPath, [join(snap.root, 'bin', 'ordergate.js'), '--help'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  expect(out).toMatch(/^ordergate: /);
+}, 30_000);
