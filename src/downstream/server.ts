@@ -1,7 +1,7 @@
 /**
  * The downstream WebSocket server: admits upgrades (origin, token, path, caps; admission.ts),
- * routes them to sessions, auto-subscribes by path, and runs one heartbeat sweep for all
- * sessions (not a timer per connection).
+ * routes them to sessions, auto-subscribes by path, and runs the heartbeat (heartbeat.ts: one
+ * timer for all sessions, their pings spread across the interval).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +13,7 @@ import type { Order } from '../orders/model.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { admit, type Route, refuse } from './admission.js';
+import { createHeartbeat } from './heartbeat.js';
 import { CloseCode } from './protocol.js';
 import {
   createSession,
@@ -51,7 +52,7 @@ export interface Downstream {
   clientCounts(): Record<StreamKind, number>;
   /** Messages written to clients so far, per stream. */
   messagesSent(): Record<StreamKind, number>;
-  /** Closes every client with 1001 and stops the sweep. */
+  /** Closes every client with 1001 and stops the heartbeat. */
   close(): Promise<void>;
 }
 
@@ -93,19 +94,11 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
   const sessions = new Set<Session>();
   const sent: Record<StreamKind, number> = { account: 0, all: 0, message: 0 };
 
-  const sweep = deps.clock.setInterval(() => {
-    for (const s of sessions) {
-      if (!s.alive) {
-        s.terminate('heartbeat');
-        continue;
-      }
-      s.alive = false;
-      s.ping();
-    }
-  }, settings.heartbeatMs);
+  const heartbeat = createHeartbeat<Session>(deps.clock, settings.heartbeatMs);
 
   function start(ws: WebSocket, r: Route, url: URL, principal: Principal): void {
     perSubject.set(principal.sub, (perSubject.get(principal.sub) ?? 0) + 1);
+    let leaveHeartbeat: () => void = () => {};
     const session = createSession({
       id: deps.newId(),
       ws,
@@ -123,6 +116,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       onResume: deps.onResume,
       onClose(s, reason) {
         sessions.delete(s);
+        leaveHeartbeat();
         const left = (perSubject.get(principal.sub) ?? 1) - 1;
         if (left > 0) perSubject.set(principal.sub, left);
         else perSubject.delete(principal.sub);
@@ -130,6 +124,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       },
     });
     sessions.add(session);
+    leaveHeartbeat = heartbeat.add(session);
     const sinceSeq = optionalInt(url.searchParams.get('since_seq'));
     const epoch = url.searchParams.get('epoch') ?? undefined;
     if (r.stream === 'account' && r.accountId !== undefined) {
@@ -189,7 +184,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
     },
     messagesSent: () => ({ ...sent }),
     async close() {
-      deps.clock.clearInterval(sweep);
+      heartbeat.stop();
       const all = [...sessions];
       for (const s of all) s.close(CloseCode.goingAway, 'server shutting down', 'server');
     },

@@ -67,7 +67,7 @@ export interface SubscribeRequest {
 export interface Session {
   readonly id: string;
   readonly stream: StreamKind;
-  /** Set false by a heartbeat sweep, true again by any sign of life. */
+  /** Set false by the heartbeat when it pings, true again by any sign of life. */
   alive: boolean;
   subscribe(req: SubscribeRequest): void;
   /** Closes with a code; the session ends at once (the close handshake may finish later). */
