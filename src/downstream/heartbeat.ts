@@ -5,7 +5,7 @@
  * Checking every session in one sweep sends every ping in the same tick and reads every pong
  * right after. At 1,000 clients that stalled the gateway for ~80 ms every 30 s: all frames of
  * that moment waited (the bench's latency_1000x100 p99.9 of 23-34 ms came from it), and at
- * 10,000 clients the stall grows tenfold. So sessions are dealt round-robin into `slices` groups
+ * 10,000 clients it would grow about tenfold. So sessions are dealt round-robin into `slices` groups
  * and one group is checked every heartbeatMs / slices: each session is still checked once per
  * interval, and the pings and pongs are spread evenly across it.
  */
