@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Beating, createHeartbeat, heartbeatSlices } from '../src/downstream/heartbeat.js';
-import { createFakeClock } from './helpers/fake-clock.js';
+import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
 
 interface FakeSession extends Beating {
   id: number;
@@ -14,6 +14,8 @@ interface FakeSession extends Beating {
   terminated: number;
   /** Answers every ping (sets alive again) unless told not to. */
   answers: boolean;
+  /** Leaves the heartbeat when terminated, as the real session does (through onClose). */
+  leave: () => void;
 }
 
 function sessions(n: number): FakeSession[] {
@@ -24,72 +26,108 @@ function sessions(n: number): FakeSession[] {
       pings: 0,
       terminated: 0,
       answers: true,
+      leave: () => {},
       ping() {
         s.pings++;
         if (s.answers) s.alive = true;
       },
       terminate() {
         s.terminated++;
+        s.leave();
       },
     };
     return s;
   });
 }
 
+/** Pings per turn over one interval, advancing the clock one turn at a time. */
+function pingsPerTurn(clock: FakeClock, all: FakeSession[], heartbeatMs: number): number[] {
+  const turns = heartbeatSlices(heartbeatMs);
+  const perTurn: number[] = [];
+  let before = all.reduce((n, s) => n + s.pings, 0);
+  for (let t = 1; t <= turns; t++) {
+    clock.advance(Math.round((t * heartbeatMs) / turns) - Math.round(((t - 1) * heartbeatMs) / turns));
+    const now = all.reduce((n, s) => n + s.pings, 0);
+    perTurn.push(now - before);
+    before = now;
+  }
+  return perTurn;
+}
+
 describe('heartbeat', () => {
-  it('splits the interval into as many whole-ms groups as fit, at most 120, none shorter than 100 ms', () => {
+  it('splits the interval into up to 120 groups, none checked more often than every 100 ms', () => {
     expect(heartbeatSlices(30_000)).toBe(120); // a group every 250 ms
-    expect(heartbeatSlices(25_000)).toBe(100);
+    expect(heartbeatSlices(29_989)).toBe(120); // need not divide it
     expect(heartbeatSlices(1_000)).toBe(10);
     expect(heartbeatSlices(150)).toBe(1);
     expect(heartbeatSlices(10)).toBe(1);
   });
 
-  it('pings every session once per interval, a few at a time, never all in one tick', () => {
+  it.each([30_000, 29_989])(
+    'pings every session once per interval of %i ms, a few at a time, never all in one tick',
+    (heartbeatMs) => {
+      const clock = createFakeClock();
+      const hb = createHeartbeat<FakeSession>(clock, heartbeatMs);
+      const all = sessions(1_000);
+      for (const s of all) hb.add(s);
+
+      const perTurn = pingsPerTurn(clock, all, heartbeatMs);
+      expect(perTurn).toHaveLength(120);
+      expect(all.every((s) => s.pings === 1)).toBe(true);
+      expect(Math.max(...perTurn)).toBe(9); // ceil(1,000 / 120)
+      expect(Math.min(...perTurn)).toBe(8);
+
+      clock.advance(heartbeatMs);
+      expect(all.every((s) => s.pings === 2 && s.terminated === 0)).toBe(true);
+      hb.stop();
+    },
+  );
+
+  it('keeps the groups even as sessions come and go', () => {
     const clock = createFakeClock();
-    const hb = createHeartbeat<FakeSession>(clock, 30_000);
-    const all = sessions(1_000);
-    for (const s of all) hb.add(s);
-
-    const perTick: number[] = [];
-    let before = 0;
-    for (let t = 0; t < 120; t++) {
-      clock.advance(250);
-      const now = all.reduce((n, s) => n + s.pings, 0);
-      perTick.push(now - before);
-      before = now;
-    }
-    expect(all.every((s) => s.pings === 1)).toBe(true);
-    expect(Math.max(...perTick)).toBe(9); // ceil(1,000 / 120)
-    expect(Math.min(...perTick)).toBe(8);
-
-    clock.advance(30_000);
-    expect(all.every((s) => s.pings === 2 && s.terminated === 0)).toBe(true);
+    const hb = createHeartbeat<FakeSession>(clock, 1_000); // 10 groups
+    const first = sessions(20);
+    const leaves = first.map((s) => hb.add(s));
+    // Sessions were dealt 0-9 then 10-19 into groups 0-9: empty groups 0-4 entirely.
+    for (const i of [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]) leaves[i]?.();
+    const later = sessions(10);
+    for (const s of later) hb.add(s);
+    // The newcomers fill groups 0-4: two sessions per turn again.
+    expect(pingsPerTurn(clock, [...first, ...later], 1_000)).toEqual(new Array(10).fill(2));
     hb.stop();
   });
 
-  it('terminates a session that did not answer at its next turn, and forgets one that left', () => {
+  it('terminates the sessions that did not answer at their next turn, and forgets one that left', () => {
     const clock = createFakeClock();
-    const hb = createHeartbeat<FakeSession>(clock, 1_000);
-    const [quiet, talker, gone] = sessions(3) as [FakeSession, FakeSession, FakeSession];
+    const hb = createHeartbeat<FakeSession>(clock, 100); // one group: every session in one turn
+    const [quiet, quieter, talker, gone] = sessions(4) as [
+      FakeSession,
+      FakeSession,
+      FakeSession,
+      FakeSession,
+    ];
     quiet.answers = false;
-    hb.add(quiet);
-    hb.add(talker);
-    const leave = hb.add(gone);
+    quieter.answers = false;
+    for (const s of [quiet, quieter, talker, gone]) s.leave = hb.add(s);
 
-    clock.advance(1_000);
-    expect([quiet.pings, talker.pings, gone.pings]).toEqual([1, 1, 1]);
-    expect(quiet.terminated).toBe(0);
+    clock.advance(100);
+    expect([quiet, quieter, talker, gone].map((s) => s.pings)).toEqual([1, 1, 1, 1]);
+    expect(quiet.terminated + quieter.terminated).toBe(0);
 
-    leave();
-    clock.advance(1_000);
-    expect(quiet.terminated).toBe(1);
-    expect(quiet.pings).toBe(1); // terminated, not pinged again
+    gone.leave();
+    clock.advance(100);
+    // Both quiet sessions leave the group inside the same turn; the loop still reaches the rest.
+    expect([quiet.terminated, quieter.terminated]).toEqual([1, 1]);
+    expect([quiet.pings, quieter.pings]).toEqual([1, 1]); // terminated, not pinged again
     expect(talker).toMatchObject({ pings: 2, terminated: 0 });
     expect(gone.pings).toBe(1);
 
+    clock.advance(100);
+    expect([quiet.terminated, quieter.terminated]).toEqual([1, 1]); // gone from the group
+    expect(talker.pings).toBe(3);
+
     hb.stop();
     clock.advance(10_000);
-    expect(talker.pings).toBe(2);
+    expect(talker.pings).toBe(3);
   });
 });

@@ -328,6 +328,18 @@ describe('WebSocket', () => {
     expect((await c.closed).code).toBe(4001);
   });
 
+  it('does not keep a session whose token expired between the upgrade and the session start', async () => {
+    // The verifier reads the real time and sessions the gateway's clock. With that clock moved
+    // past the token's expiry, a token still valid at the upgrade has expired when its session
+    // starts: it ends at once, and must not stay counted (or in the heartbeat) afterwards.
+    const tok = await token({ ttl: 60 });
+    clock.advance(120_000);
+    const c = await client(`/ws/orders/primary?token=${tok}`);
+    expect((await c.closed).code).toBe(4001);
+    const status = await get('/ws/status', await token({ scopes: ['admin'], accounts: '*' }));
+    expect(((await status.json()) as { clients: { account: number } }).clients.account).toBe(0);
+  });
+
   it('closes an oversized frame with 1009', async () => {
     const c = await client(`/ws?token=${await token()}`);
     c.ws.send('x'.repeat(17_000));

@@ -99,6 +99,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
   function start(ws: WebSocket, r: Route, url: URL, principal: Principal): void {
     perSubject.set(principal.sub, (perSubject.get(principal.sub) ?? 0) + 1);
     let leaveHeartbeat: () => void = () => {};
+    let ended = false;
     const session = createSession({
       id: deps.newId(),
       ws,
@@ -115,6 +116,7 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
       sent,
       onResume: deps.onResume,
       onClose(s, reason) {
+        ended = true;
         sessions.delete(s);
         leaveHeartbeat();
         const left = (perSubject.get(principal.sub) ?? 1) - 1;
@@ -123,6 +125,9 @@ export function createDownstream(deps: DownstreamDeps): Downstream {
         deps.onDisconnect?.(s.stream, reason);
       },
     });
+    // A session can end while it starts (its token expired since the upgrade was admitted):
+    // then it has already been counted out and must not be tracked.
+    if (ended) return;
     sessions.add(session);
     leaveHeartbeat = heartbeat.add(session);
     const sinceSeq = optionalInt(url.searchParams.get('since_seq'));
