@@ -5,8 +5,7 @@
  * and report every figure as a finite number.
  * The figures themselves are not judged here; BENCHMARKS.md holds a full run.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { SpawnOptions } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { expect, it, onTestFinished } from 'vitest';
 import { parseOptions, SCENARIOS } from '../bench/profiles.js';
 import { buildReport, emptyResults } from '../bench/report.js';
 import { snapshotTree } from '../bench/snapshot.js';
+import { start } from './helpers/child.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,6 +24,19 @@ function leaves(v: unknown, path: string[] = []): [string, unknown][] {
     return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => leaves(x, [...path, k]));
   }
   return [[path.join('.'), v]];
+}
+
+/**
+ * Runs a command to its exit. On a test timeout it gets a SIGTERM, which npm passes on and on
+ * which the bench harness kills its own children (a SIGKILL would orphan them).
+ */
+async function run(cmd: string, args: string[], options: SpawnOptions) {
+  const child = start(cmd, args, options);
+  onTestFinished(() => {
+    if (child.proc.exitCode === null) child.proc.kill('SIGTERM');
+  });
+  const code = await child.exited;
+  return { code, out: child.stdout(), err: child.stderr() };
 }
 
 const FIGURES = [
@@ -51,23 +64,7 @@ const FIGURES = [
 
 it('npm run bench -- --json --smoke completes and reports every field as a finite number', async () => {
   // Through npm, as the README says: npm's own "> ordergate@… bench" banner must not reach stdout.
-  const child = spawn('npm', ['run', 'bench', '--', '--json', '--smoke'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // Even on a test timeout the harness gets a SIGTERM, on which it kills its own children.
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const [code] = await once(child, 'exit');
+  const { code, out, err } = await run('npm', ['run', 'bench', '--', '--json', '--smoke'], { cwd: root });
   expect(code, err).toBe(0);
 
   const report = JSON.parse(out) as Record<string, unknown>;
@@ -125,19 +122,9 @@ it('runs the gateway as built: the snapshot is compiled and bin/ordergate.js tak
     if (dep !== 'tsx' && dep !== '.bin')
       symlinkSync(join(root, 'node_modules', dep), join(bare, 'node_modules', dep));
   }
-  const child = spawn(process.execPath, [join(bare, 'bin', 'ordergate.js'), '--help'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { code, out, err } = await run(process.execPath, [join(bare, 'bin', 'ordergate.js'), '--help'], {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const [code] = await once(child, 'exit');
   expect(code, err).toBe(0);
   expect(out).toMatch(/^ordergate: /);
 }, 30_000);

@@ -1,8 +1,8 @@
 /**
- * Runs the real `ordergate` command as a child process, for tests of exit codes, help and
- * signal handling.
+ * Runs the real `ordergate` command (or any other) as a child process, for tests of exit codes,
+ * help, output and signal handling.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
@@ -25,11 +25,14 @@ export function killAll(): void {
   running.clear();
 }
 
+/** Runs the `ordergate` command with `args`, and `env` on top of this process's environment. */
 export function run(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return start(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+}
+
+/** Runs any command (stdin closed, stdout and stderr collected); killAll() ends it too. */
+export function start(cmd: string, args: string[], options: SpawnOptions = {}): Child {
+  const proc = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout?.on('data', (d) => {
