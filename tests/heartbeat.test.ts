@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Beating, createHeartbeat, heartbeatSlices } from '../src/downstream/heartbeat.js';
+import type { Clock } from '../src/util/clock.js';
 import { createFakeClock, type FakeClock } from './helpers/fake-clock.js';
 
 interface FakeSession extends Beating {
@@ -52,6 +53,39 @@ function pingsPerTurn(clock: FakeClock, all: FakeSession[], heartbeatMs: number)
     before = now;
   }
   return perTurn;
+}
+
+/**
+ * A wall clock moved by hand, with the one timer the heartbeat keeps: the fake clock can't show
+ * a clock step, as it always fires a timer at its due time.
+ */
+function steppedClock() {
+  let now = 1_000_000;
+  let pending: { fn: () => void; wait: number } | undefined;
+  const clock: Clock = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      pending = { fn, wait: ms };
+      return {};
+    },
+    clearTimeout: () => {
+      pending = undefined;
+    },
+    setInterval: () => ({}),
+    clearInterval: () => {},
+  };
+  return {
+    clock,
+    /** How long the heartbeat asked to wait. */
+    wait: () => pending?.wait,
+    /** The timer fires after its wait, with the wall clock moved by `step` on top. */
+    fire(step = 0) {
+      const p = pending as { fn: () => void; wait: number };
+      now += p.wait + step;
+      pending = undefined;
+      p.fn();
+    },
+  };
 }
 
 describe('heartbeat', () => {
@@ -129,5 +163,27 @@ describe('heartbeat', () => {
     hb.stop();
     clock.advance(10_000);
     expect(talker.pings).toBe(3);
+  });
+
+  it.each([
+    ['back', -3_600_000],
+    ['ahead', 3_600_000],
+  ])('keeps one turn per slice when the wall clock steps %s an hour', (_, step) => {
+    const t = steppedClock();
+    const hb = createHeartbeat<FakeSession>(t.clock, 30_000);
+    const all = sessions(240);
+    for (const s of all) hb.add(s);
+    expect(t.wait()).toBe(250);
+    t.fire();
+    t.fire(step);
+    // Not an hour's pause (back), nor turns back to back to catch up (ahead): the next turn is
+    // one slice away, aimed afresh from the new time.
+    expect(t.wait()).toBe(250);
+    for (let i = 0; i < 118; i++) t.fire();
+    expect(all.every((s) => s.pings === 1)).toBe(true);
+    t.fire();
+    expect(all.filter((s) => s.pings === 2)).toHaveLength(2);
+    expect(all.every((s) => s.terminated === 0)).toBe(true);
+    hb.stop();
   });
 });

@@ -9,9 +9,13 @@
  * group is checked every heartbeatMs / slices: each session is still checked once per interval,
  * and the pings and pongs are spread evenly across it.
  *
- * The turns are aimed at fixed times (start + k × heartbeatMs / slices), not re-armed from each
+ * The turns are aimed at fixed times (anchor + k × heartbeatMs / slices), not re-armed from each
  * callback as setInterval does, so a late turn doesn't push the later ones back and a client's
- * ping period stays the heartbeat_ms it was told.
+ * ping period stays the heartbeat_ms it was told. The clock is the wall clock, though: when the
+ * next turn is more than two slices away (it went back) or more than two slices overdue (it
+ * jumped ahead, or the process stalled), the turns are aimed afresh from now. Otherwise a step
+ * back would pause the heartbeat for as long, and a step ahead would run turn after turn to
+ * catch up: every ping at once, and sessions pinged twice before they could answer.
  */
 import type { Clock, TimerHandle } from '../util/clock.js';
 
@@ -40,9 +44,12 @@ export function heartbeatSlices(heartbeatMs: number): number {
 
 export function createHeartbeat<S extends Beating>(clock: Clock, heartbeatMs: number): Heartbeat<S> {
   const slices = heartbeatSlices(heartbeatMs);
+  const sliceMs = heartbeatMs / slices;
   const groups = Array.from({ length: slices }, () => new Set<S>());
-  const started = clock.now();
   let turn = 0;
+  /** Turn k after the anchor is due at anchor + round(k × sliceMs): whole ms, no drift. */
+  let anchor = clock.now();
+  let sinceAnchor = 0;
   let timer: TimerHandle | undefined;
   let stopped = false;
 
@@ -58,15 +65,21 @@ export function createHeartbeat<S extends Beating>(clock: Clock, heartbeatMs: nu
     }
   };
   const schedule = () => {
-    const due = started + Math.round(((turn + 1) * heartbeatMs) / slices);
+    const now = clock.now();
+    const due = () => anchor + Math.round((sinceAnchor + 1) * sliceMs);
+    if (Math.abs(due() - now) > 2 * sliceMs) {
+      anchor = now;
+      sinceAnchor = 0;
+    }
     timer = clock.setTimeout(
       () => {
         if (stopped) return;
         check(groups[turn % slices] as Set<S>);
         turn++;
+        sinceAnchor++;
         schedule();
       },
-      Math.max(0, due - clock.now()),
+      Math.max(0, due() - now),
     );
   };
   schedule();
