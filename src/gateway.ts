@@ -283,6 +283,5 @@ function accountDesk(a: AccountConfig, link: Link, p: AccountParts): Desk | unde
       burst: Math.max(1, Math.ceil(a.order_rate_per_s)),
       clock,
     }),
-    timeZone: a.time_zone ?? dialect.defaultTimeZone,
   };
 }

@@ -28,7 +28,6 @@ export interface Desk {
   linkState(): LinkState;
   known(orderId: string): Order | undefined;
   limiter: RateLimiter;
-  timeZone: string;
 }
 
 export interface ExecutorDeps {
@@ -90,11 +89,10 @@ export function createBatchExecutor(deps: ExecutorDeps): BatchExecutor {
       clock,
       linkState: desk.linkState,
       known: desk.known,
-      normalize: (): NormalizeContext => ({
-        accountId: desk.account().id,
-        timeZone: desk.timeZone,
-        receivedAt: iso(),
-      }),
+      normalize: (): NormalizeContext => {
+        const { id, timeZone } = desk.account();
+        return { accountId: id, timeZone, receivedAt: iso() };
+      },
       save(leg, patch) {
         store.updateLeg(batchId, leg.index, patch);
         Object.assign(leg, patch);
