@@ -36,10 +36,11 @@ describe('against simulator faults', () => {
     const link = await setup(0);
     await waitFor(() => link.status().state === 'connected', 'connected');
     sim?.injectFault({ account_id: 'primary', kind: 'stall' });
+    // random 0: the link's first ping goes 1 ms after the open, then one every HB.
     clock.advance(HB);
     await new Promise((r) => setTimeout(r, 50)); // the unanswered ping goes out
     expect(link.status().state).toBe('connected');
-    clock.advance(HB);
+    clock.advance(HB + 1); // the beat at 2 HB + 1 finds two intervals of silence
     await waitFor(() => link.status().state === 'reconnecting', 'stall detected');
     expect(link.status().last_error).toMatch(/stalled/);
     await fetch(`${sim?.httpUrl}/sim/faults`, { method: 'DELETE' });

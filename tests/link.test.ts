@@ -163,22 +163,40 @@ describe('upstream link', () => {
   });
 
   it('detects a stall with the watchdog, terminates and reconnects', async () => {
-    const l = startLink();
+    const l = startLink(); // random 0.5: the first beat comes at HB / 2
     await stateIs(l, 'connected');
     broker.answerPings = false;
-    clock.advance(HB);
+    clock.advance(HB / 2);
     await waitFor(() => broker.pingsSeen === 1, 'first ping');
+    clock.advance(HB); // silent for 1.5 intervals: not yet a stall
+    await waitFor(() => broker.pingsSeen === 2, 'second ping');
     expect(l.status().state).toBe('connected');
-    clock.advance(HB);
+    clock.advance(HB); // 2.5 intervals
     await stateIs(l, 'reconnecting');
     expect(l.status().last_error).toMatch(/stalled/);
+  });
+
+  it('starts the heartbeat of each connection at a random point of the interval, then keeps the interval', async () => {
+    // Links opened together (every account at start-up) must not ping together ever after.
+    const l = startLink({ random: () => 0.1 });
+    await stateIs(l, 'connected');
+    clock.advance(0.1 * HB - 1);
+    clock.advance(1);
+    await waitFor(() => broker.pingsSeen === 1 && l.status().messages === 1, 'first ping at 0.1 HB');
+    clock.advance(HB - 1);
+    clock.advance(1);
+    // Once the second pong is in, every ping sent before it has reached the broker: none came
+    // early, and none at the old fixed phase (HB after the open).
+    await waitFor(() => l.status().messages === 2, 'second pong');
+    expect(broker.pingsSeen).toBe(2);
+    expect(l.status().state).toBe('connected');
   });
 
   it('keeps an idle link that answers pings', async () => {
     const l = startLink();
     await stateIs(l, 'connected');
     for (let i = 1; i <= 5; i++) {
-      clock.advance(HB);
+      clock.advance(i === 1 ? HB / 2 : HB);
       await waitFor(() => broker.pingsSeen === i && l.status().messages === i, `pong ${i}`);
     }
     expect(l.status().state).toBe('connected');

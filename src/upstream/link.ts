@@ -137,7 +137,7 @@ export function createLink(deps: LinkDeps): Link {
     authRejected = false;
     errorRecorded = false;
     // Left over only if a previous socket never reported its close (start() racing stop()).
-    clock.clearInterval(heartbeatTimer);
+    clock.clearTimeout(heartbeatTimer);
     clock.clearTimeout(handshakeTimer);
     heartbeatTimer = handshakeTimer = undefined;
     let ws: WebSocket;
@@ -184,7 +184,9 @@ export function createLink(deps: LinkDeps): Link {
 
   function onOpen(myGen: number, ws: WebSocket): void {
     lastActivity = clock.now();
-    heartbeatTimer = clock.setInterval(() => heartbeat(ws), settings.heartbeatMs);
+    // The first beat comes after a random part of the interval, so that links opened together
+    // (every account at start-up) don't all ping at once, every interval, for as long as they run.
+    scheduleHeartbeat(ws, Math.max(1, Math.ceil(deps.random() * settings.heartbeatMs)));
     if (dialect.onOpen(account, (text) => ws.send(text))) {
       void resync(myGen);
       return;
@@ -192,6 +194,11 @@ export function createLink(deps: LinkDeps): Link {
     handshakeTimer = clock.setTimeout(() => fail('handshake timed out'), settings.handshakeTimeoutMs);
   }
 
+  function scheduleHeartbeat(ws: WebSocket, inMs: number): void {
+    heartbeatTimer = clock.setTimeout(() => heartbeat(ws), inMs);
+  }
+
+  /** Pings, or ends a link that has been silent for two intervals (a watchdog, not a timeout). */
   function heartbeat(ws: WebSocket): void {
     if (clock.now() - lastActivity >= 2 * settings.heartbeatMs) {
       fail(`stalled: no data or pong for ${clock.now() - lastActivity} ms`);
@@ -199,6 +206,7 @@ export function createLink(deps: LinkDeps): Link {
     }
     if (dialect.ping.kind === 'text') ws.send(dialect.ping.text);
     else ws.ping();
+    scheduleHeartbeat(ws, settings.heartbeatMs);
   }
 
   function onMessage(data: Buffer, isBinary: boolean): void {
@@ -276,7 +284,7 @@ export function createLink(deps: LinkDeps): Link {
 
   function onClose(code: number): void {
     if (!stopped && !errorRecorded) recordError(`closed by upstream with code ${code}`);
-    clock.clearInterval(heartbeatTimer);
+    clock.clearTimeout(heartbeatTimer);
     clock.clearTimeout(handshakeTimer);
     heartbeatTimer = handshakeTimer = undefined;
     resyncBuffer = null;
