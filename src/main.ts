@@ -156,9 +156,10 @@ export async function serveGateway(
     metricsToken,
   });
   const { host, port } = await gateway.listen();
-  log.info({ host, port, accounts: config.accounts.map((a) => a.id) }, 'gateway listening');
+  // Signals first: whoever waits for "listening" may stop the process the moment it reads it.
   onShutdown(log, gateway.stop);
   reloadCredentialsOnHangup(configPath, gateway, log);
+  log.info({ host, port, accounts: config.accounts.map((a) => a.id) }, 'gateway listening');
   return { port };
 }
 
@@ -177,6 +178,7 @@ export async function serveSim(
   log: Logger = createLogger({ level: 'info' }),
 ): Promise<{ port: number }> {
   const sim = await startSim({ ...args, logger: (msg) => log.debug(msg) });
+  onShutdown(log, sim.close);
   log.info(
     {
       dialect: sim.dialect,
@@ -187,7 +189,6 @@ export async function serveSim(
     },
     'simulated broker listening',
   );
-  onShutdown(log, sim.close);
   return { port: sim.port };
 }
 
@@ -246,6 +247,10 @@ export async function serveDemo(args: DemoArgs): Promise<void> {
     metrics: createRegistry(),
   });
   const { port } = await gateway.listen();
+  onShutdown(log, async () => {
+    await gateway.stop();
+    await sim.close();
+  });
   const base = `${args.host}:${port}`;
   const q = `?token=${token}`;
   const lines = [
@@ -267,8 +272,4 @@ export async function serveDemo(args: DemoArgs): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  onShutdown(log, async () => {
-    await gateway.stop();
-    await sim.close();
-  });
 }
