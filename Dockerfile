@@ -21,5 +21,6 @@ USER node
 EXPOSE 8009
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.ORDERGATE_PORT||8009)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/ordergate.js"]
+# --no-memory-reducer: see bin/ordergate.js.
+ENTRYPOINT ["node", "--no-memory-reducer", "bin/ordergate.js"]
 CMD ["serve", "--config", "/config/ordergate.config.json"]

@@ -76,6 +76,8 @@ export function gatewayLaunch(
   return {
     config,
     args: [
+      // As the Docker image and bin/ordergate.js's shebang run it.
+      '--no-memory-reducer',
       ...(o.inspect ? ['--inspect=127.0.0.1:0'] : []),
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       // The source as it was when the run started (snapshot.ts), whatever happens to src/ since.

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killAll, run } from './helpers/child.js';
+import { bin, killAll, run, start } from './helpers/child.js';
 import { type FakeBroker, startFakeBroker } from './helpers/fake-broker.js';
 import { connect } from './helpers/start-gateway.js';
 
@@ -23,6 +23,16 @@ describe('ordergate command', () => {
       expect(c.stdout()).toMatch(/--\w+/);
     },
   );
+
+  it("runs, as a command, in node without V8's memory reducer (its idle-time collections stall the fan-out)", async () => {
+    // Executed itself, as npm's bin link and a shell run it: the shebang picks the node flags.
+    const c = start(bin, ['sim', '--port', '0']);
+    await c.waitForOutput(/simulated broker listening/);
+    const argv = readFileSync(`/proc/${c.proc.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(1, 3)).toEqual(['--no-memory-reducer', bin]);
+    c.proc.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+  });
 
   it('lists the commands with --help, and refuses an unknown one with exit 2', async () => {
     const help = run(['--help']);

@@ -30,7 +30,7 @@ describe('docker-compose.yml', () => {
     expect(g.ports).toContain('8009:8009');
     // The image runs as the node user, which can't write to /app: the demo's SQLite goes elsewhere.
     expect(g.environment.ORDERGATE_DATA_DIR).toMatch(/^\/tmp\//);
-    expect(read('Dockerfile')).toContain('ENTRYPOINT ["node", "bin/ordergate.js"]');
+    expect(read('Dockerfile')).toContain('ENTRYPOINT ["node", "--no-memory-reducer", "bin/ordergate.js"]');
     for (const s of ['prometheus', 'grafana'])
       expect(services[s].image, s).toMatch(/^[\w./-]+:v?\d+\.\d+\.\d+$/);
   });
