@@ -1,8 +1,9 @@
 /**
- * The real gateway, `node bin/ordergate.js serve --config <file>`, in its own process. It runs
- * behind a tiny guard shell that raises the open-file limit, prints the gateway's pid, and
- * SIGTERMs it when the harness closes the shell's stdin, which also happens when the harness dies
- * in any way, so no gateway outlives a run; then it removes the run's temporary data_dir.
+ * The real gateway, `node --no-memory-reducer bin/ordergate.js serve --config <file>` (as the
+ * Docker image runs it), in its own process. It runs behind a tiny guard shell that raises the
+ * open-file limit, prints the gateway's pid, and SIGTERMs it when the harness closes the shell's
+ * stdin, which also happens when the harness dies in any way, so no gateway outlives a run; then
+ * it removes the run's temporary data_dir.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
