@@ -190,6 +190,20 @@ describe('upstream link', () => {
     expect(l.status().state).toBe('connected');
   });
 
+  it('stops without its heartbeat running on: no ping or stall verdict while the socket closes', async () => {
+    const l = startLink();
+    await stateIs(l, 'connected');
+    broker.answerPings = false;
+    const stopped = l.stop();
+    // Three intervals pass before the close completes: the old heartbeat pinged twice and then
+    // recorded a stall on a link that was only stopping.
+    clock.advance(3 * HB);
+    await stopped;
+    expect(l.status().state).toBe('down');
+    expect(l.status().last_error).toBeNull();
+    expect(broker.pingsSeen).toBe(0);
+  });
+
   it('keeps an idle link that answers pings', async () => {
     const l = startLink();
     await stateIs(l, 'connected');

@@ -313,8 +313,10 @@ export function createLink(deps: LinkDeps): Link {
     },
     stop() {
       stopped = true;
-      clock.clearTimeout(reconnectTimer);
-      reconnectTimer = undefined;
+      // No pings, watchdog or handshake deadline while the socket closes: a stopping link must
+      // not record a failure of its own making.
+      for (const t of [reconnectTimer, heartbeatTimer, handshakeTimer]) clock.clearTimeout(t);
+      reconnectTimer = heartbeatTimer = handshakeTimer = undefined;
       if (!socket) {
         setState('down');
         return Promise.resolve();
