@@ -132,14 +132,19 @@ export function createLink(deps: LinkDeps): Link {
     errorRecorded = true;
   }
 
+  /** The current socket's timers: its heartbeat and its handshake deadline. */
+  function clearSocketTimers(): void {
+    clock.clearTimeout(heartbeatTimer);
+    clock.clearTimeout(handshakeTimer);
+    heartbeatTimer = handshakeTimer = undefined;
+  }
+
   function connect(): void {
     const myGen = ++gen;
     authRejected = false;
     errorRecorded = false;
     // Left over only if a previous socket never reported its close (start() racing stop()).
-    clock.clearTimeout(heartbeatTimer);
-    clock.clearTimeout(handshakeTimer);
-    heartbeatTimer = handshakeTimer = undefined;
+    clearSocketTimers();
     let ws: WebSocket;
     try {
       const { url, headers } = dialect.connectRequest(account);
@@ -284,9 +289,7 @@ export function createLink(deps: LinkDeps): Link {
 
   function onClose(code: number): void {
     if (!stopped && !errorRecorded) recordError(`closed by upstream with code ${code}`);
-    clock.clearTimeout(heartbeatTimer);
-    clock.clearTimeout(handshakeTimer);
-    heartbeatTimer = handshakeTimer = undefined;
+    clearSocketTimers();
     resyncBuffer = null;
     socket = undefined;
     gen++;
@@ -315,8 +318,9 @@ export function createLink(deps: LinkDeps): Link {
       stopped = true;
       // No pings, watchdog or handshake deadline while the socket closes: a stopping link must
       // not record a failure of its own making.
-      for (const t of [reconnectTimer, heartbeatTimer, handshakeTimer]) clock.clearTimeout(t);
-      reconnectTimer = heartbeatTimer = handshakeTimer = undefined;
+      clock.clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      clearSocketTimers();
       if (!socket) {
         setState('down');
         return Promise.resolve();
